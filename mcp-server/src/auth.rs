@@ -1,0 +1,417 @@
+//! The HTTP layer in front of rmcp on `/mcp`: Origin check, bearer token, session owner,
+//! and the step-up check for `tools/call`.
+//!
+//! MCP clients step up (ask the user for more scopes) only on an HTTP 403 with
+//! `error="insufficient_scope"`, never on a JSON-RPC error, so the permission check for
+//! `tools/call` has to happen here, before rmcp turns everything into JSON-RPC: the layer
+//! reads the (bounded) body, peeks at `method` and `params.name`, and puts the body back.
+
+use std::{borrow::Cow, collections::HashSet, sync::Arc, time::Duration};
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use bearer_auth::{Challenge, TokenError, VerifiedToken, Verifier};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Deserialize;
+
+use crate::metrics::Metrics;
+use crate::tools::{ALL_PERMISSIONS, ToolName};
+
+/// The session header of the Streamable HTTP transport (2025-03-26 … 2025-11-25).
+const MCP_SESSION_ID: &str = "mcp-session-id";
+
+/// The largest `/mcp` POST body accepted (rmcp is configured with the same bound).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The inbound access token, kept only so the token exchange can send it to the IdP as
+/// `subject_token`. `Debug` never shows it.
+#[derive(Clone)]
+pub struct SubjectToken(Arc<str>);
+
+impl SubjectToken {
+    /// The raw token, for the token exchange request and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SubjectToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubjectToken([redacted])")
+    }
+}
+
+/// The authenticated caller of an `/mcp` request, put into the request extensions; tool
+/// handlers find it in the `http::request::Parts` rmcp passes along.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The verified token's claims.
+    pub token: Arc<VerifiedToken>,
+    /// The raw token (the exchange's subject_token).
+    pub subject_token: SubjectToken,
+}
+
+/// Everything the layer needs, shared by all requests.
+#[derive(Clone)]
+pub struct Gate {
+    inner: Arc<GateInner>,
+}
+
+struct GateInner {
+    verifier: Verifier,
+    metrics: Metrics,
+    resource_metadata: String,
+    challenge_scope: String,
+    allowed_origins: HashSet<String>,
+    /// Session id → the `sub` that opened it.
+    sessions: moka::future::Cache<String, Arc<str>>,
+}
+
+impl Gate {
+    /// `allowed_origins` are normalised `scheme://host[:port]` strings.
+    pub fn new(
+        verifier: Verifier,
+        metrics: Metrics,
+        resource_metadata: String,
+        allowed_origins: impl IntoIterator<Item = String>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(GateInner {
+                verifier,
+                metrics,
+                resource_metadata,
+                challenge_scope: ALL_PERMISSIONS.join(" "),
+                allowed_origins: allowed_origins.into_iter().collect(),
+                sessions: moka::future::Cache::builder()
+                    .max_capacity(100_000)
+                    // Longer than rmcp's 5-minute idle timeout for sessions; a binding
+                    // that outlives its session is harmless, one that dies first makes the
+                    // client re-initialise (fail closed).
+                    .time_to_idle(Duration::from_secs(3600))
+                    .build(),
+            }),
+        }
+    }
+}
+
+/// Why the layer answered instead of rmcp. One wire format per case, fixed here.
+#[derive(Debug)]
+pub enum GateError {
+    /// A browser `Origin` that is not allowed (DNS rebinding / cross-site defence).
+    OriginNotAllowed,
+    /// `access_token` in the query string (RFC 6750 §2.3 is not supported; §5.3 advises against it).
+    TokenInQuery,
+    /// No bearer token.
+    MissingToken,
+    /// A token that does not verify.
+    InvalidToken(TokenError),
+    /// The signing keys are not loaded (cold start, IdP down).
+    Unavailable,
+    /// `tools/call` of a tool the token does not allow.
+    InsufficientScope(&'static str),
+    /// A session id that is unknown or belongs to another user.
+    SessionNotFound,
+    /// The body is over [`MAX_BODY_BYTES`].
+    BodyTooLarge,
+    /// The body could not be read.
+    BodyUnreadable,
+}
+
+fn json_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = serde_json::json!({ "error": error, "error_description": description });
+    (status, axum::Json(body)).into_response()
+}
+
+impl GateError {
+    fn into_response_with(self, gate: &GateInner) -> Response {
+        let metadata = gate.resource_metadata.as_str();
+        match self {
+            GateError::OriginNotAllowed => json_error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "This Origin is not allowed",
+            ),
+            GateError::TokenInQuery => {
+                let mut response = json_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Send the access token in the Authorization header, not the URL",
+                );
+                let challenge = format!(
+                    "Bearer error=\"invalid_request\", error_description=\"access tokens are accepted only in the Authorization header\", resource_metadata=\"{metadata}\""
+                );
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, value);
+                }
+                response
+            }
+            GateError::MissingToken => Challenge::missing_token()
+                .with_param("resource_metadata", metadata)
+                .with_param("scope", &gate.challenge_scope)
+                .into_response(),
+            GateError::InvalidToken(err) => Challenge::invalid_token(&err)
+                .with_param("resource_metadata", metadata)
+                .with_param("scope", &gate.challenge_scope)
+                .into_response(),
+            GateError::Unavailable => Challenge::unavailable().into_response(),
+            GateError::InsufficientScope(scope) => Challenge::insufficient_scope(scope)
+                .with_param("resource_metadata", metadata)
+                .into_response(),
+            GateError::SessionNotFound => {
+                (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
+            }
+            GateError::BodyTooLarge => json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "The request body is too large",
+            ),
+            GateError::BodyUnreadable => json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request body could not be read",
+            ),
+        }
+    }
+}
+
+/// The bearer token of the `Authorization` header: `Ok(None)` when there is none (or
+/// another scheme), which RFC 6750 §3 answers without an error code.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn query_has_token(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.split('=').next() == Some("access_token"))
+    })
+}
+
+/// The JSON-RPC fields the layer looks at; everything else is skipped unparsed.
+#[derive(Deserialize)]
+struct Peek<'a> {
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<PeekParams<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PeekParams<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+}
+
+/// The first known tool in a `tools/call` (or a batch holding some) that `token` may not
+/// call. Bodies that are not JSON-RPC pass through: rmcp answers them.
+fn forbidden_tool(body: &[u8], token: &VerifiedToken) -> Option<ToolName> {
+    let check = |peek: &Peek<'_>| {
+        if peek.method.as_deref() != Some("tools/call") {
+            return None;
+        }
+        let name = peek.params.as_ref()?.name.as_deref()?;
+        ToolName::from_name(name).filter(|tool| !tool.allowed_for(token))
+    };
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first == b'[' {
+        let batch: Vec<Peek<'_>> = serde_json::from_slice(body).ok()?;
+        batch.iter().find_map(check)
+    } else {
+        let single: Peek<'_> = serde_json::from_slice(body).ok()?;
+        check(&single)
+    }
+}
+
+impl Gate {
+    fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        origin
+            .to_str()
+            .ok()
+            .and_then(crate::config::normalize_origin)
+            .is_some_and(|o| self.inner.allowed_origins.contains(&o))
+    }
+
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, GateError> {
+        let Some(raw) = bearer_token(headers) else {
+            self.inner.metrics.token_rejection("missing");
+            return Err(GateError::MissingToken);
+        };
+        match self.inner.verifier.verify(raw).await {
+            Ok(token) => Ok(Caller {
+                token: Arc::new(token),
+                subject_token: SubjectToken(Arc::from(raw)),
+            }),
+            Err(err) => {
+                self.inner.metrics.token_rejection(err.reason());
+                tracing::info!(reason = err.reason(), "bearer token refused");
+                if err.is_unavailable() {
+                    Err(GateError::Unavailable)
+                } else {
+                    Err(GateError::InvalidToken(err))
+                }
+            }
+        }
+    }
+
+    async fn handle(&self, request: Request, next: Next) -> Result<Response, GateError> {
+        if !self.origin_allowed(request.headers()) {
+            tracing::warn!(origin = ?request.headers().get(header::ORIGIN), "refused a request from a disallowed Origin");
+            return Err(GateError::OriginNotAllowed);
+        }
+        if query_has_token(request.uri().query()) {
+            self.inner.metrics.token_rejection("token_in_query");
+            return Err(GateError::TokenInQuery);
+        }
+        let caller = self.authenticate(request.headers()).await?;
+        let subject: Arc<str> = Arc::from(caller.token.subject.as_str());
+
+        let session_id = request
+            .headers()
+            .get(MCP_SESSION_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(id) = &session_id {
+            // A session is its opener's: another user presenting the id gets the same
+            // answer as for an unknown id, so ids of other users' sessions cannot be probed.
+            match self.inner.sessions.get(id).await {
+                Some(owner) if owner == subject => {}
+                Some(_) => {
+                    tracing::warn!("refused a session id presented by another user");
+                    return Err(GateError::SessionNotFound);
+                }
+                None => return Err(GateError::SessionNotFound),
+            }
+        }
+
+        let method = request.method().clone();
+        let (mut parts, body) = request.into_parts();
+        let body = if method == Method::POST {
+            let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                    return Err(GateError::BodyTooLarge);
+                }
+                Err(_) => return Err(GateError::BodyUnreadable),
+            };
+            if let Some(tool) = forbidden_tool(&bytes, &caller.token) {
+                self.inner
+                    .metrics
+                    .tool_call(tool.as_str(), "insufficient_scope");
+                let scope = tool.permission().unwrap_or_default();
+                return Err(GateError::InsufficientScope(scope));
+            }
+            Body::from(bytes)
+        } else {
+            body
+        };
+        // The raw token travels on only inside `Caller` (whose Debug hides it): rmcp, its
+        // logs and the tools see the request without the credential.
+        parts.headers.remove(header::AUTHORIZATION);
+        parts.extensions.insert(caller);
+        let response = next.run(Request::from_parts(parts, body)).await;
+
+        match (&session_id, method) {
+            (None, _) => {
+                if let Some(new_id) = response
+                    .headers()
+                    .get(MCP_SESSION_ID)
+                    .and_then(|v| v.to_str().ok())
+                {
+                    self.inner.sessions.insert(new_id.to_owned(), subject).await;
+                }
+            }
+            (Some(id), Method::DELETE) if response.status().is_success() => {
+                self.inner.sessions.invalidate(id).await;
+            }
+            _ => {}
+        }
+        Ok(response)
+    }
+}
+
+/// The axum middleware for `/mcp`.
+pub async fn guard(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    match gate.handle(request, next).await {
+        Ok(response) => response,
+        Err(err) => err.into_response_with(&gate.inner),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(permissions: &[&str]) -> VerifiedToken {
+        VerifiedToken {
+            subject: "auth0|user".to_owned(),
+            scopes: Vec::new(),
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            client_id: None,
+            expires_at: 0,
+            claims: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn peeks_at_tools_call_only() {
+        let user = token(&["tool:whoami"]);
+        let call = |name: &str| {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{name}","arguments":{{"x":[1,2]}}}}}}"#
+            )
+        };
+        assert_eq!(
+            forbidden_tool(call("greet").as_bytes(), &user),
+            Some(ToolName::Greet)
+        );
+        assert_eq!(forbidden_tool(call("whoami").as_bytes(), &user), None);
+        assert_eq!(forbidden_tool(call("no_such_tool").as_bytes(), &user), None);
+        assert_eq!(
+            forbidden_tool(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, &user),
+            None
+        );
+        // An escaped name is still the same tool.
+        assert_eq!(
+            forbidden_tool(call(r"gr\u0065et").as_bytes(), &user),
+            Some(ToolName::Greet)
+        );
+        let batch = format!("[{}]", call("greet"));
+        assert_eq!(
+            forbidden_tool(batch.as_bytes(), &user),
+            Some(ToolName::Greet)
+        );
+        assert_eq!(forbidden_tool(b"not json", &user), None);
+    }
+
+    #[test]
+    fn query_tokens_are_spotted() {
+        assert!(query_has_token(Some("access_token=abc")));
+        assert!(query_has_token(Some("a=1&access_token=abc")));
+        assert!(!query_has_token(Some("a=1")));
+        assert!(!query_has_token(None));
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+    }
+}

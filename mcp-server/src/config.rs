@@ -1,0 +1,391 @@
+//! Configuration: the quickstart's variable names (so its `.env` works unchanged), read from
+//! the environment, a `.env` file or flags, with defaults that point at the local stack.
+//!
+//! The clap [`Cli`] is the outside world's view (strings); [`Config`] is the typed,
+//! validated view the server runs on. Converting one into the other is where a bad value
+//! stops start-up with a message naming the variable.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bearer_auth::Issuer;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+pub use service_kit::LogFormat;
+
+/// The MCP server's command line. Every flag can also be set through the environment
+/// variable shown in `--help` (or a `.env` file in the working directory).
+#[derive(Debug, clap::Parser)]
+#[command(name = "mcp-server", version, about)]
+pub struct Cli {
+    /// What to do; serving is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The Auth0 tenant (issuer): a bare host means `https://<host>/`.
+    #[arg(long, env = "AUTH0_DOMAIN", default_value = "http://localhost:4000")]
+    pub auth0_domain: String,
+    /// This server's API identifier at Auth0: the audience inbound tokens must carry, and the
+    /// protected resource's `resource` (a prefix of the MCP endpoint URL).
+    #[arg(long, env = "AUTH0_AUDIENCE", default_value = "http://localhost:3001/")]
+    pub auth0_audience: String,
+    /// Address to listen on; containers use 0.0.0.0.
+    #[arg(long, env = "MCP_BIND_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3001)]
+    pub port: u16,
+    /// The public base URL of this server (the MCP endpoint is `<url>mcp`).
+    #[arg(long, env = "MCP_SERVER_URL", default_value = "http://localhost:3001/")]
+    pub mcp_server_url: String,
+    /// Client id the server uses for Custom Token Exchange.
+    #[arg(long, env = "MCP_AUTH0_CLIENT_ID", default_value = "mcp-server-client")]
+    pub mcp_auth0_client_id: String,
+    /// Client secret the server uses for Custom Token Exchange.
+    #[arg(
+        long,
+        env = "MCP_AUTH0_CLIENT_SECRET",
+        default_value = "mcp-server-secret",
+        hide_default_value = true,
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    pub mcp_auth0_client_secret: SecretString,
+    /// The token exchange profile's subject_token_type.
+    #[arg(
+        long,
+        env = "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
+        default_value = "urn:fastmcp:mcp"
+    )]
+    pub mcp_auth0_subject_token_type: String,
+    /// Scope asked for in the exchange.
+    #[arg(long, env = "MCP_AUTH0_EXCHANGE_SCOPE", default_value = "read:private")]
+    pub mcp_auth0_exchange_scope: String,
+    /// The upstream API's identifier (audience of the exchanged token).
+    #[arg(
+        long,
+        env = "API_AUTH0_AUDIENCE",
+        default_value = "http://localhost:8787/"
+    )]
+    pub api_auth0_audience: String,
+    /// Where the upstream API is reached.
+    #[arg(long, env = "API_BASE_URL", default_value = "http://localhost:8787/")]
+    pub api_base_url: String,
+    /// Extra `Host` values accepted on /mcp besides MCP_SERVER_URL's (comma separated),
+    /// e.g. the service name inside compose.
+    #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call /mcp (CORS, and the Origin check), comma separated,
+    /// e.g. `http://localhost:6274` for MCP Inspector.
+    #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Serve without sessions, so several replicas can sit behind a load balancer.
+    #[arg(long, env = "MCP_STATELESS")]
+    pub stateless: bool,
+    /// Token exchange connect timeout, in milliseconds.
+    #[arg(long, env = "MCP_EXCHANGE_CONNECT_TIMEOUT_MS", default_value_t = 2_000)]
+    pub exchange_connect_timeout_ms: u64,
+    /// Token exchange total timeout, in milliseconds.
+    #[arg(long, env = "MCP_EXCHANGE_TIMEOUT_MS", default_value_t = 5_000)]
+    pub exchange_timeout_ms: u64,
+    /// Upstream API call total timeout, in milliseconds.
+    #[arg(long, env = "MCP_UPSTREAM_TIMEOUT_MS", default_value_t = 5_000)]
+    pub upstream_timeout_ms: u64,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
+/// Subcommands besides serving.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum Command {
+    /// GET /health on the configured port (127.0.0.1 when listening on all addresses);
+    /// exit 0 on 200. For container health checks, where there is no curl.
+    Healthcheck,
+}
+
+/// A configuration value that cannot be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable (or flag) at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+/// The typed configuration the server runs on. `Default` is the contract's local stack.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where `main` binds (tests bind their own listener and ignore it).
+    pub listen: SocketAddr,
+    /// The authorization server (AUTH0_DOMAIN), always ending with '/'.
+    pub issuer: Issuer,
+    /// AUTH0_AUDIENCE: inbound tokens' audience and the protected resource identifier.
+    pub audience: String,
+    /// MCP_SERVER_URL, always ending with '/'.
+    pub server_url: Url,
+    /// MCP_AUTH0_CLIENT_ID.
+    pub client_id: String,
+    /// MCP_AUTH0_CLIENT_SECRET.
+    pub client_secret: SecretString,
+    /// MCP_AUTH0_SUBJECT_TOKEN_TYPE.
+    pub subject_token_type: String,
+    /// MCP_AUTH0_EXCHANGE_SCOPE (may be empty: no scope asked for).
+    pub exchange_scope: String,
+    /// API_AUTH0_AUDIENCE.
+    pub api_audience: String,
+    /// API_BASE_URL, as given (with or without a trailing '/').
+    pub api_base_url: Url,
+    /// Extra Host values accepted on /mcp.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed on /mcp, as `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    /// No sessions (older protocol era served statelessly too).
+    pub stateless: bool,
+    /// Token exchange connect timeout.
+    pub exchange_connect_timeout: Duration,
+    /// Token exchange total timeout.
+    pub exchange_timeout: Duration,
+    /// Upstream API call total timeout.
+    pub upstream_timeout: Duration,
+    /// Bound on cached exchanged tokens.
+    pub exchange_cache_capacity: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3001),
+            issuer: Issuer::from_auth0_domain("http://localhost:4000")
+                .expect("the default issuer is valid"),
+            audience: "http://localhost:3001/".to_owned(),
+            server_url: Url::parse("http://localhost:3001/").expect("valid default URL"),
+            client_id: "mcp-server-client".to_owned(),
+            client_secret: SecretString::from("mcp-server-secret"),
+            subject_token_type: "urn:fastmcp:mcp".to_owned(),
+            exchange_scope: "read:private".to_owned(),
+            api_audience: "http://localhost:8787/".to_owned(),
+            api_base_url: Url::parse("http://localhost:8787/").expect("valid default URL"),
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            stateless: false,
+            exchange_connect_timeout: Duration::from_secs(2),
+            exchange_timeout: Duration::from_secs(5),
+            upstream_timeout: Duration::from_secs(5),
+            exchange_cache_capacity: 10_000,
+        }
+    }
+}
+
+fn http_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim())
+        .map_err(|e| ConfigError::new(variable, format!("not a URL ({e}): {value:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            variable,
+            format!("must be an http(s) URL with a host: {value:?}"),
+        ));
+    }
+    Ok(url)
+}
+
+fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+fn non_empty(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ConfigError::new(variable, "must not be empty"));
+    }
+    Ok(value.to_owned())
+}
+
+fn millis(variable: &'static str, value: u64) -> Result<Duration, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(variable, "must be greater than zero"));
+    }
+    Ok(Duration::from_millis(value))
+}
+
+/// Normalises a browser origin to `scheme://host[:port]` (default ports dropped), the
+/// form an `Origin` header carries.
+pub(crate) fn normalize_origin(value: &str) -> Option<String> {
+    let value = value.trim();
+    if value == "null" {
+        return Some("null".to_owned());
+    }
+    let url = Url::parse(value).ok()?;
+    url.host_str()?;
+    Some(url.origin().ascii_serialization())
+}
+
+impl TryFrom<Cli> for Config {
+    type Error = ConfigError;
+
+    fn try_from(cli: Cli) -> Result<Self, Self::Error> {
+        let issuer = Issuer::from_auth0_domain(cli.auth0_domain.trim())
+            .map_err(|e| ConfigError::new("AUTH0_DOMAIN", e.to_string()))?;
+        let audience = non_empty("AUTH0_AUDIENCE", &cli.auth0_audience)?;
+        let server_url = with_trailing_slash(http_url("MCP_SERVER_URL", &cli.mcp_server_url)?);
+        let client_secret = cli.mcp_auth0_client_secret;
+        if client_secret.expose_secret().trim().is_empty() {
+            return Err(ConfigError::new(
+                "MCP_AUTH0_CLIENT_SECRET",
+                "must not be empty",
+            ));
+        }
+        let allowed_origins = cli
+            .allowed_origins
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| {
+                normalize_origin(o).ok_or_else(|| {
+                    ConfigError::new(
+                        "MCP_ALLOWED_ORIGINS",
+                        format!("not an origin (scheme://host[:port]): {o:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            listen: SocketAddr::new(cli.host, cli.port),
+            issuer,
+            audience,
+            server_url,
+            client_id: non_empty("MCP_AUTH0_CLIENT_ID", &cli.mcp_auth0_client_id)?,
+            client_secret,
+            subject_token_type: non_empty(
+                "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
+                &cli.mcp_auth0_subject_token_type,
+            )?,
+            // Empty means "ask for no scope" (the exchange then omits the parameter).
+            exchange_scope: cli.mcp_auth0_exchange_scope.trim().to_owned(),
+            api_audience: non_empty("API_AUTH0_AUDIENCE", &cli.api_auth0_audience)?,
+            api_base_url: http_url("API_BASE_URL", &cli.api_base_url)?,
+            allowed_hosts: cli
+                .allowed_hosts
+                .into_iter()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            allowed_origins,
+            stateless: cli.stateless,
+            exchange_connect_timeout: millis(
+                "MCP_EXCHANGE_CONNECT_TIMEOUT_MS",
+                cli.exchange_connect_timeout_ms,
+            )?,
+            exchange_timeout: millis("MCP_EXCHANGE_TIMEOUT_MS", cli.exchange_timeout_ms)?,
+            upstream_timeout: millis("MCP_UPSTREAM_TIMEOUT_MS", cli.upstream_timeout_ms)?,
+            exchange_cache_capacity: Config::default().exchange_cache_capacity,
+        })
+    }
+}
+
+impl Config {
+    /// The MCP endpoint's public URL.
+    pub fn mcp_endpoint(&self) -> Url {
+        self.server_url.join("mcp").expect("a relative path joins")
+    }
+
+    /// The RFC 9728 metadata URL clients are pointed at from `WWW-Authenticate`.
+    pub fn resource_metadata_url(&self) -> Url {
+        self.server_url
+            .join(".well-known/oauth-protected-resource")
+            .expect("a relative path joins")
+    }
+
+    /// Logs the effective configuration; the client secret is never written.
+    pub fn log_effective(&self) {
+        tracing::info!(
+            listen = %self.listen,
+            issuer = self.issuer.as_str(),
+            audience = %self.audience,
+            server_url = %self.server_url,
+            mcp_endpoint = %self.mcp_endpoint(),
+            client_id = %self.client_id,
+            client_secret = "[redacted]",
+            subject_token_type = %self.subject_token_type,
+            exchange_scope = %self.exchange_scope,
+            api_audience = %self.api_audience,
+            api_base_url = %self.api_base_url,
+            allowed_hosts = ?self.allowed_hosts,
+            allowed_origins = ?self.allowed_origins,
+            stateless = self.stateless,
+            exchange_connect_timeout = ?self.exchange_connect_timeout,
+            exchange_timeout = ?self.exchange_timeout,
+            upstream_timeout = ?self.upstream_timeout,
+            "effective configuration"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["mcp-server"];
+        argv.extend_from_slice(args);
+        Config::try_from(Cli::try_parse_from(argv).expect("flags parse"))
+    }
+
+    #[test]
+    fn defaults_are_the_contract() {
+        let config = parse(&[]).expect("defaults are valid");
+        assert_eq!(config.issuer.as_str(), "http://localhost:4000/");
+        assert_eq!(config.audience, "http://localhost:3001/");
+        assert_eq!(config.mcp_endpoint().as_str(), "http://localhost:3001/mcp");
+        assert_eq!(
+            config.resource_metadata_url().as_str(),
+            "http://localhost:3001/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(config.exchange_connect_timeout, Duration::from_secs(2));
+        assert_eq!(config.exchange_timeout, Duration::from_secs(5));
+        assert_eq!(config.listen.port(), 3001);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = parse(&["--mcp-server-url", "not a url"]).unwrap_err();
+        assert_eq!(err.variable, "MCP_SERVER_URL");
+        let err = parse(&["--api-base-url", "ftp://x/"]).unwrap_err();
+        assert_eq!(err.variable, "API_BASE_URL");
+        let err = parse(&["--allowed-origins", "localhost"]).unwrap_err();
+        assert_eq!(err.variable, "MCP_ALLOWED_ORIGINS");
+    }
+
+    #[test]
+    fn server_url_gains_a_trailing_slash() {
+        let config = parse(&["--mcp-server-url", "https://mcp.example.com/base"]).unwrap();
+        assert_eq!(
+            config.mcp_endpoint().as_str(),
+            "https://mcp.example.com/base/mcp"
+        );
+    }
+
+    #[test]
+    fn the_secret_is_not_in_debug_output() {
+        let config = Config::default();
+        assert!(!format!("{config:?}").contains("mcp-server-secret"));
+    }
+}

@@ -1,0 +1,170 @@
+//! Prometheus metrics, one registry per server instance.
+//!
+//! The `metrics` crate's macros write to a process-global recorder, which can be installed
+//! only once: two servers in one test process would share (or fight over) it. Each server
+//! therefore owns a [`PrometheusRecorder`] and registers its handles through
+//! [`metrics::with_local_recorder`]; the returned `Counter`/`Histogram` handles keep
+//! working outside that closure because they point into this recorder's registry.
+//! The metric names live here so the HTTP layer, the tools and the token exchange agree.
+
+use std::sync::Arc;
+
+use metrics::{Counter, Histogram, Label};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+
+/// The metric names this server exports.
+pub mod names {
+    /// Counter, label `status`: HTTP responses by status code.
+    pub const HTTP_REQUESTS: &str = "mcp_http_requests_total";
+    /// Counter, label `reason`: bearer tokens refused on /mcp.
+    pub const TOKEN_REJECTIONS: &str = "mcp_token_rejections_total";
+    /// Counter, labels `tool` and `outcome` (`ok`, `error`, `protocol_error`, `insufficient_scope`).
+    pub const TOOL_CALLS: &str = "mcp_tool_calls_total";
+    /// Counter, label `outcome`: Custom Token Exchange requests to the IdP.
+    pub const TOKEN_EXCHANGES: &str = "mcp_token_exchanges_total";
+    /// Counter, label `result` (`hit`, `miss`): exchanged-token cache lookups.
+    pub const EXCHANGE_CACHE: &str = "mcp_exchange_cache_requests_total";
+    /// Counter, label `outcome`: upstream API calls.
+    pub const UPSTREAM_REQUESTS: &str = "mcp_upstream_requests_total";
+    /// Histogram (seconds), label `outcome`: upstream API call latency.
+    pub const UPSTREAM_LATENCY: &str = "mcp_upstream_request_duration_seconds";
+}
+
+/// Latency buckets for the upstream histogram, in seconds (1 ms … 5 s, the call timeout).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// This server instance's metrics registry. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh, empty registry.
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full(names::UPSTREAM_LATENCY.to_owned()),
+                LATENCY_BUCKETS,
+            )
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        Self {
+            recorder: Arc::new(recorder),
+            handle,
+        }
+    }
+
+    /// The Prometheus text exposition of everything recorded so far.
+    pub fn render(&self) -> String {
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+
+    /// A counter handle in this registry.
+    pub fn counter(&self, name: &'static str, labels: &[(&'static str, String)]) -> Counter {
+        let labels: Vec<Label> = labels
+            .iter()
+            .map(|(k, v)| Label::new(*k, v.clone()))
+            .collect();
+        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::counter!(name, labels))
+    }
+
+    /// A histogram handle in this registry.
+    pub fn histogram(&self, name: &'static str, labels: &[(&'static str, String)]) -> Histogram {
+        let labels: Vec<Label> = labels
+            .iter()
+            .map(|(k, v)| Label::new(*k, v.clone()))
+            .collect();
+        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::histogram!(name, labels))
+    }
+
+    /// Counts one HTTP response.
+    pub fn http_request(&self, status: u16) {
+        self.counter(names::HTTP_REQUESTS, &[("status", status.to_string())])
+            .increment(1);
+    }
+
+    /// Counts one refused bearer token.
+    pub fn token_rejection(&self, reason: &'static str) {
+        self.counter(names::TOKEN_REJECTIONS, &[("reason", reason.to_owned())])
+            .increment(1);
+    }
+
+    /// Counts one tool call.
+    pub fn tool_call(&self, tool: &'static str, outcome: &'static str) {
+        self.counter(
+            names::TOOL_CALLS,
+            &[("tool", tool.to_owned()), ("outcome", outcome.to_owned())],
+        )
+        .increment(1);
+    }
+
+    /// Counts one token exchange at the IdP.
+    pub fn token_exchange(&self, outcome: &'static str) {
+        self.counter(names::TOKEN_EXCHANGES, &[("outcome", outcome.to_owned())])
+            .increment(1);
+    }
+
+    /// Counts one exchanged-token cache lookup.
+    pub fn exchange_cache(&self, hit: bool) {
+        let result = if hit { "hit" } else { "miss" };
+        self.counter(names::EXCHANGE_CACHE, &[("result", result.to_owned())])
+            .increment(1);
+    }
+
+    /// Counts one upstream API call.
+    pub fn upstream_request(&self, outcome: &'static str) {
+        self.counter(names::UPSTREAM_REQUESTS, &[("outcome", outcome.to_owned())])
+            .increment(1);
+    }
+
+    /// Records one upstream API call's latency.
+    pub fn upstream_latency(&self, seconds: f64, outcome: &'static str) {
+        self.histogram(names::UPSTREAM_LATENCY, &[("outcome", outcome.to_owned())])
+            .record(seconds);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_instances_do_not_share_counts() {
+        let a = Metrics::new();
+        let b = Metrics::new();
+        a.tool_call("whoami", "ok");
+        a.tool_call("whoami", "ok");
+        b.upstream_latency(0.01, "ok");
+        let a_text = a.render();
+        let b_text = b.render();
+        assert!(
+            a_text.contains(r#"mcp_tool_calls_total{tool="whoami",outcome="ok"} 2"#),
+            "{a_text}"
+        );
+        assert!(!b_text.contains("mcp_tool_calls_total"), "{b_text}");
+        assert!(
+            b_text.contains("mcp_upstream_request_duration_seconds_bucket"),
+            "{b_text}"
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The MCP tools and the rmcp `ServerHandler` that serves them.
+//!
+//! Which tool needs which permission is one closed table ([`ToolName`]) used by `tools/list`
+//! (a caller sees only what it may call), by the HTTP layer's step-up check (an HTTP 403
+//! before rmcp runs) and, as a second line, by `tools/call` itself.
+
+use std::sync::Arc;
+
+use bearer_auth::VerifiedToken;
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler,
+    handler::server::{
+        router::tool::ToolRouter,
+        tool::ToolCallContext,
+        wrapper::{Json, Parameters},
+    },
+    model::{
+        CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+        Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ResultType,
+        ServerCapabilities, ServerConfig, Tool,
+    },
+    service::RequestContext,
+    tool, tool_router,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::greet::{GreetOutput, Greeter};
+use crate::metrics::Metrics;
+
+/// The permission the `whoami` tool needs.
+pub const PERMISSION_WHOAMI: &str = "tool:whoami";
+/// The permission the `greet` tool needs.
+pub const PERMISSION_GREET: &str = "tool:greet";
+/// Every permission a tool of this server can need, in the order advertised
+/// (`scopes_supported`, and the `scope` of a 401 challenge).
+pub const ALL_PERMISSIONS: &[&str] = &[PERMISSION_WHOAMI, PERMISSION_GREET];
+
+/// The tools this server has, with the permission each needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolName {
+    /// `get_current_time`: no permission.
+    GetCurrentTime,
+    /// `whoami`: `tool:whoami`.
+    Whoami,
+    /// `greet`: `tool:greet`.
+    Greet,
+}
+
+impl ToolName {
+    /// Every tool.
+    pub const ALL: [ToolName; 3] = [ToolName::GetCurrentTime, ToolName::Whoami, ToolName::Greet];
+
+    /// The tool's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolName::GetCurrentTime => "get_current_time",
+            ToolName::Whoami => "whoami",
+            ToolName::Greet => "greet",
+        }
+    }
+
+    /// The tool with this wire name, if there is one.
+    pub fn from_name(name: &str) -> Option<ToolName> {
+        Self::ALL.into_iter().find(|tool| tool.as_str() == name)
+    }
+
+    /// The permission a caller needs, if any.
+    pub fn permission(self) -> Option<&'static str> {
+        match self {
+            ToolName::GetCurrentTime => None,
+            ToolName::Whoami => Some(PERMISSION_WHOAMI),
+            ToolName::Greet => Some(PERMISSION_GREET),
+        }
+    }
+
+    /// True when `token` may call this tool.
+    pub fn allowed_for(self, token: &VerifiedToken) -> bool {
+        self.permission().is_none_or(|p| token.allows(p))
+    }
+}
+
+/// `get_current_time`'s result.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CurrentTime {
+    /// Now, RFC 3339 in UTC, e.g. `2026-01-01T12:00:00Z`.
+    pub utc: String,
+    /// Now, seconds since the Unix epoch.
+    pub unix_seconds: i64,
+}
+
+/// `whoami`'s result: the caller as the access token describes it.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WhoAmI {
+    /// `sub`: the user.
+    pub sub: String,
+    /// `client_id` (or `azp`): the application the user signed in with.
+    pub client_id: Option<String>,
+    /// The `scope` claim, split.
+    pub scopes: Vec<String>,
+    /// The `permissions` claim (Auth0 RBAC).
+    pub permissions: Vec<String>,
+    /// Every other claim of the token (iss, aud, exp, iat, …), as sent.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `greet`'s arguments.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GreetArgs {
+    /// Who to greet; the caller's name from the token when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The MCP handler: one per session (or per stateless request), sharing the router built once.
+#[derive(Clone)]
+pub struct McpTools {
+    router: Arc<ToolRouter<McpTools>>,
+    greeter: Arc<Greeter>,
+    metrics: Metrics,
+}
+
+impl McpTools {
+    /// Builds the router once; every handler instance shares it.
+    pub fn new(greeter: Arc<Greeter>, metrics: Metrics) -> Self {
+        Self {
+            router: Arc::new(Self::tool_router()),
+            greeter,
+            metrics,
+        }
+    }
+}
+
+/// The caller the HTTP layer attached to this request, if any (there always is one on /mcp).
+fn caller_of(context: &RequestContext<RoleServer>) -> Option<&Caller> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>())
+}
+
+fn no_caller() -> ErrorData {
+    ErrorData::internal_error("no authenticated caller on this request", None)
+}
+
+#[tool_router]
+impl McpTools {
+    /// The current time, RFC 3339 in UTC.
+    #[tool(
+        name = "get_current_time",
+        description = "The current date and time, RFC 3339 in UTC. Needs no permission.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_current_time(&self) -> Result<Json<CurrentTime>, ErrorData> {
+        let now = time::OffsetDateTime::now_utc();
+        let utc = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| ErrorData::internal_error(format!("formatting the time: {e}"), None))?;
+        Ok(Json(CurrentTime {
+            utc,
+            unix_seconds: now.unix_timestamp(),
+        }))
+    }
+
+    /// The caller's identity and permissions, from the access token.
+    #[tool(
+        name = "whoami",
+        description = "Who you are: your user id (sub), the application (client_id), your scopes and permissions, and the access token's other claims. Needs tool:whoami.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn whoami(&self, context: RequestContext<RoleServer>) -> Result<Json<WhoAmI>, ErrorData> {
+        let caller = caller_of(&context).ok_or_else(no_caller)?;
+        let token = &caller.token;
+        let claims = token
+            .claims
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "sub" | "client_id" | "scope" | "permissions"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Json(WhoAmI {
+            sub: token.subject.clone(),
+            client_id: token.client_id.clone(),
+            scopes: token.scopes.clone(),
+            permissions: token.permissions.clone(),
+            claims,
+        }))
+    }
+
+    /// Greets through the upstream API on the caller's behalf (Custom Token Exchange).
+    #[tool(
+        name = "greet",
+        description = "Greets you (or `name`) through the upstream API, called on your behalf with an exchanged token. Needs tool:greet.",
+        annotations(read_only_hint = true, open_world_hint = true),
+        output_schema = rmcp::handler::server::common::schema_for_output::<GreetOutput>()
+    )]
+    async fn greet(
+        &self,
+        Parameters(args): Parameters<GreetArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, String> {
+        let Some(caller) = caller_of(&context) else {
+            return Err("no authenticated caller on this request".to_owned());
+        };
+        let output = self
+            .greeter
+            .greet(&caller.token, caller.subject_token.expose(), args.name)
+            .await
+            .map_err(|e| e.to_string())?;
+        // The text is the greeting a person reads; the structured content carries the
+        // upstream answer for programs. `Json<T>` would make the text a JSON dump instead.
+        let structured =
+            serde_json::to_value(&output).map_err(|e| format!("serialising the greeting: {e}"))?;
+        let mut result = CallToolResult::structured(structured);
+        result.content = vec![ContentBlock::text(output.message)];
+        Ok(result)
+    }
+}
+
+impl ServerHandler for McpTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("mcp-server", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Tools are gated by your permissions: get_current_time (none), \
+                 whoami (tool:whoami), greet (tool:greet).",
+            )
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.router.get(name).cloned()
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let caller = caller_of(&context).ok_or_else(no_caller)?;
+        let tools = self
+            .router
+            .list_all()
+            .into_iter()
+            .filter(|tool| {
+                ToolName::from_name(&tool.name).is_some_and(|t| t.allowed_for(&caller.token))
+            })
+            .collect();
+        // The list depends on who asks: it may be cached only by this user's client.
+        let modern = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        Ok(ListToolsResult {
+            result_type: Some(ResultType::COMPLETE),
+            tools,
+            meta: None,
+            next_cursor: None,
+            ttl_ms: modern.then_some(0),
+            cache_scope: modern.then_some(CacheScope::Private),
+        })
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let tool = ToolName::from_name(&request.name);
+        let label = tool.map_or("unknown", ToolName::as_str);
+        // The HTTP layer already answered 403 for a tool the token does not allow; this
+        // is the second line, should a request ever reach here another way.
+        if let Some(tool) = tool {
+            let caller = caller_of(&context).ok_or_else(no_caller)?;
+            if !tool.allowed_for(&caller.token) {
+                self.metrics.tool_call(label, "insufficient_scope");
+                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "{} needs the {} permission",
+                    tool.as_str(),
+                    tool.permission().unwrap_or_default()
+                ))])
+                .into());
+            }
+        }
+        let result = self
+            .router
+            .call(ToolCallContext::new(self, request, context))
+            .await;
+        let outcome = match &result {
+            Err(_) => "protocol_error",
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "error",
+            Ok(_) => "ok",
+        };
+        self.metrics.tool_call(label, outcome);
+        result
+    }
+}

@@ -1,0 +1,253 @@
+//! `greet` against the real fake-auth0 (password grant for the subject token, Custom Token
+//! Exchange with the demo tenant's profile) and the real upstream API, all in process.
+//! Exchanges are counted by the exchanger's own metrics, one per POST to the IdP.
+
+use std::time::Duration;
+
+use bearer_auth::{Issuer, VerifiedToken, Verifier, VerifierConfig};
+use mcp_server::greet::{GreetError, Greeter};
+use mcp_server::metrics::Metrics;
+use mcp_server::upstream::UpstreamError;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::{CancellationToken, DropGuard};
+use url::Url;
+
+const ADMIN: (&str, &str) = ("admin@example.com", "admin-pass");
+const USER: (&str, &str) = ("user@example.com", "user-pass");
+/// The MCP server's API identifier; no MCP server runs here, the exchange only needs
+/// tokens issued for it.
+const MCP_AUDIENCE: &str = "http://mcp.test/";
+
+struct RealStack {
+    issuer: String,
+    api: String,
+    http: reqwest::Client,
+    verifier: Verifier,
+    _stop: DropGuard,
+}
+
+impl RealStack {
+    async fn start() -> RealStack {
+        let stop = CancellationToken::new();
+        let idp_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}/", idp_listener.local_addr().unwrap());
+        let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = format!("http://{}/", api_listener.local_addr().unwrap());
+
+        let mut idp_config =
+            fake_auth0::Config::default().with_issuer(Url::parse(&issuer).unwrap());
+        idp_config.tenant = fake_auth0::Tenant::demo_for(MCP_AUDIENCE, &api);
+        tokio::spawn(fake_auth0::serve(
+            idp_config,
+            idp_listener,
+            stop.clone().cancelled_owned(),
+        ));
+        let api_config = upstream_api::Config {
+            issuer: Issuer::from_auth0_domain(&issuer).unwrap(),
+            audience: api.clone(),
+            ..upstream_api::Config::default()
+        };
+        tokio::spawn(upstream_api::serve(
+            api_config,
+            api_listener,
+            stop.clone().cancelled_owned(),
+        ));
+
+        let http = reqwest::Client::new();
+        wait_ready(&http, &api).await;
+        let verifier = Verifier::new(
+            VerifierConfig::new(Issuer::from_auth0_domain(&issuer).unwrap(), MCP_AUDIENCE),
+            http.clone(),
+        );
+        verifier.ready().await;
+        RealStack {
+            issuer,
+            api,
+            http,
+            verifier,
+            _stop: stop.drop_guard(),
+        }
+    }
+
+    /// A greeter configured as the MCP server would be, with its own metrics.
+    fn greeter(&self) -> (Greeter, Metrics) {
+        let config = mcp_server::Config {
+            issuer: Issuer::from_auth0_domain(&self.issuer).unwrap(),
+            audience: MCP_AUDIENCE.to_owned(),
+            api_audience: self.api.clone(),
+            api_base_url: Url::parse(&self.api).unwrap(),
+            ..mcp_server::Config::default()
+        };
+        let metrics = Metrics::new();
+        (Greeter::new(&config, metrics.clone()).unwrap(), metrics)
+    }
+
+    /// A token for the MCP API by the password grant, and what verifying it gives.
+    async fn login(&self, (username, password): (&str, &str)) -> (String, VerifiedToken) {
+        let response = self
+            .http
+            .post(format!("{}oauth/token", self.issuer))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "demo-cli"),
+                ("username", username),
+                ("password", password),
+                ("audience", MCP_AUDIENCE),
+                ("scope", "openid tool:whoami tool:greet"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "password grant failed: {body}");
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        let verified = self.verifier.verify(&token).await.unwrap();
+        (token, verified)
+    }
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(r) = http.get(format!("{base}ready")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{base} never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn exchanges(metrics: &Metrics, outcome: &str) -> String {
+    let text = metrics.render();
+    let prefix = format!("mcp_token_exchanges_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .unwrap_or("0")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn admins_greet_returns_the_upstream_answer_for_admin() {
+    // Arrange
+    let stack = RealStack::start().await;
+    let (greeter, _) = stack.greeter();
+    let (token, admin) = stack.login(ADMIN).await;
+
+    // Act
+    let out = greeter.greet(&admin, &token, None).await.unwrap();
+
+    // Assert: the upstream API accepted the exchanged token (its audience is the upstream
+    // API's; the inbound token, for the MCP API, would have been refused) for admin.
+    assert!(
+        out.message.ends_with(&format!("({})!", admin.subject)),
+        "{}",
+        out.message
+    );
+    assert_eq!(out.upstream["sub"], json!(admin.subject));
+    assert!(
+        out.upstream["scopes"].to_string().contains("read:private"),
+        "{}",
+        out.upstream
+    );
+}
+
+#[tokio::test]
+async fn the_upstream_api_refuses_the_inbound_token_itself() {
+    // The reason the exchange exists: the MCP token is not for the upstream API.
+    let stack = RealStack::start().await;
+    let (token, _) = stack.login(ADMIN).await;
+
+    let status = stack
+        .http
+        .get(format!("{}api/private-scope", stack.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn fifty_greets_by_admin_make_one_exchange() {
+    let stack = RealStack::start().await;
+    let (greeter, metrics) = stack.greeter();
+    let (token, admin) = stack.login(ADMIN).await;
+
+    for _ in 0..50 {
+        greeter.greet(&admin, &token, None).await.unwrap();
+    }
+
+    assert_eq!(exchanges(&metrics, "ok"), "1");
+    let text = metrics.render();
+    assert!(
+        text.contains(r#"mcp_exchange_cache_requests_total{result="hit"} 49"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn two_users_make_two_exchanges() {
+    let stack = RealStack::start().await;
+    let (greeter, metrics) = stack.greeter();
+    let (admin_token, admin) = stack.login(ADMIN).await;
+    let (user_token, user) = stack.login(USER).await;
+
+    for _ in 0..5 {
+        greeter
+            .exchanger()
+            .exchange(&admin_token, admin.expires_at)
+            .await
+            .unwrap();
+        greeter
+            .exchanger()
+            .exchange(&user_token, user.expires_at)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(exchanges(&metrics, "ok"), "2");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_first_greets_share_one_exchange() {
+    let stack = RealStack::start().await;
+    let (greeter, metrics) = stack.greeter();
+    let (token, admin) = stack.login(ADMIN).await;
+
+    let mut calls = JoinSet::new();
+    for _ in 0..20 {
+        let (greeter, token, admin) = (greeter.clone(), token.clone(), admin.clone());
+        calls.spawn(async move { greeter.greet(&admin, &token, None).await });
+    }
+    let results = calls.join_all().await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(exchanges(&metrics, "ok"), "1");
+}
+
+#[tokio::test]
+async fn a_user_without_read_private_gets_a_tool_error_naming_the_status() {
+    // user@example.com may exchange, but the issued token lacks read:private (the API
+    // enforces RBAC), so the upstream API refuses it: an error, never a success.
+    let stack = RealStack::start().await;
+    let (greeter, _) = stack.greeter();
+    let (token, user) = stack.login(USER).await;
+
+    let err = greeter.greet(&user, &token, None).await.unwrap_err();
+
+    assert_eq!(
+        err,
+        GreetError::Upstream(UpstreamError::Status { status: 403 })
+    );
+    assert!(err.to_string().contains("HTTP 403"), "{err}");
+}

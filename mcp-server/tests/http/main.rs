@@ -1,0 +1,10 @@
+//! In-process HTTP tests of the MCP server against fake-auth0: discovery, authentication,
+//! permission-gated tools, step-up, Origin refusal, both protocol eras and session owners.
+
+mod discovery;
+mod eras;
+mod gate;
+mod ops;
+mod sessions;
+mod support;
+mod tools;

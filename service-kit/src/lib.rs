@@ -1,0 +1,204 @@
+//! What every service binary in this workspace does the same way.
+//!
+//! The three services differ in what they serve, not in how they start and stop. Keeping
+//! the start-up plumbing here means a fix (a missed signal, a missing socket option) is
+//! made once, and the binaries stay thin: parse configuration, call into their library.
+//!
+//! - [`LogFormat`] and [`init_tracing`]: pretty logs for people, JSON for machines.
+//! - [`bind`]: binds a listener, and says which flag to change when the port is taken.
+//! - [`serve`]: `axum::serve` with `TCP_NODELAY` and graceful shutdown.
+//! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM.
+//! - [`healthcheck`]: the `healthcheck` subcommand that container images run instead of curl.
+
+use std::{future::Future, io, net::SocketAddr, process::ExitCode, time::Duration};
+
+use axum::{Router, serve::ListenerExt as _};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Multi-line, coloured output for a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Installs the global tracing subscriber.
+///
+/// `RUST_LOG` wins when set; otherwise `default_filter` applies (for example
+/// `"fake_auth0=info,tower_http=info"`). Calling it twice is harmless: the second call
+/// keeps the first subscriber, which is what a process running several services wants.
+pub fn init_tracing(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _already_installed = match format {
+        LogFormat::Pretty => builder.pretty().try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Binds `address`, or explains in one line which setting to change.
+///
+/// `setting` names the flag and environment variable that choose the address, e.g.
+/// `"--listen / FAKE_AUTH0_LISTEN"`, so a user whose port is taken knows what to do.
+pub async fn bind(address: SocketAddr, service: &str, setting: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(address).await.map_err(|error| {
+        let why = match error.kind() {
+            io::ErrorKind::AddrInUse => "is already in use".to_owned(),
+            io::ErrorKind::PermissionDenied => "needs privileges this process lacks".to_owned(),
+            _ => format!("cannot be bound ({error})"),
+        };
+        io::Error::new(
+            error.kind(),
+            format!("{service}: address {address} {why}; choose another with {setting}"),
+        )
+    })
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.
+///
+/// `axum::serve` leaves Nagle's algorithm on. With streamed (SSE) replies, Nagle and the
+/// client's delayed ACK add about 40 ms to every response, so every accepted socket gets
+/// `TCP_NODELAY`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        // A socket that refuses the option still works, only slower: not worth failing.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what `docker stop` sends).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed, wait for SIGTERM alone.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The `healthcheck` subcommand: `GET http://<listen>/health`, success on a 2xx answer.
+///
+/// Container images built `FROM scratch` have no curl, so each binary checks itself. An
+/// unspecified listen address (`0.0.0.0`, `::`) is reached through loopback.
+pub async fn healthcheck(listen: SocketAddr) -> ExitCode {
+    let url = health_url(listen);
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("healthcheck: cannot build an HTTP client: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match client.get(&url).send().await {
+        Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+        Ok(response) => {
+            eprintln!("healthcheck: {url} answered {}", response.status());
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("healthcheck: {url}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn health_url(listen: SocketAddr) -> String {
+    let mut target = listen;
+    if target.ip().is_unspecified() {
+        target.set_ip(if listen.is_ipv6() {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        });
+    }
+    // SocketAddr's Display already brackets IPv6 addresses.
+    format!("http://{target}/health")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_url_reaches_unspecified_addresses_through_loopback() {
+        assert_eq!(
+            health_url("0.0.0.0:4000".parse().unwrap()),
+            "http://127.0.0.1:4000/health"
+        );
+        assert_eq!(
+            health_url("[::]:3001".parse().unwrap()),
+            "http://[::1]:3001/health"
+        );
+        assert_eq!(
+            health_url("127.0.0.1:8787".parse().unwrap()),
+            "http://127.0.0.1:8787/health"
+        );
+    }
+
+    #[tokio::test]
+    async fn bind_names_the_setting_when_the_port_is_taken() {
+        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = taken.local_addr().unwrap();
+        let error = bind(address, "fake-auth0", "--listen / FAKE_AUTH0_LISTEN")
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+        let message = error.to_string();
+        assert!(message.contains(&address.to_string()), "{message}");
+        assert!(message.contains("already in use"), "{message}");
+        assert!(message.contains("FAKE_AUTH0_LISTEN"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn healthcheck_fails_when_nothing_listens() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        assert_eq!(healthcheck(address).await, ExitCode::FAILURE);
+    }
+
+    #[tokio::test]
+    async fn healthcheck_succeeds_against_a_served_health_route() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = Router::new().route("/health", axum::routing::get(|| async { "ok" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, async {
+            let _ = stopped.await;
+        }));
+        assert_eq!(healthcheck(address).await, ExitCode::SUCCESS);
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+    }
+}

@@ -1,1 +1,104 @@
-//! Placeholder.
+//! Verifies OAuth 2.0 bearer access tokens issued by Auth0 (or fake-auth0) and refuses the
+//! rest the way RFC 6750 and the MCP authorization spec describe. Both resource servers of
+//! the workspace, `upstream-api` and `mcp-server`, use it, so the rules live here once.
+//!
+//! # Usage
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), bearer_auth::ConfigError> {
+//! use bearer_auth::{Authenticated, BearerAuthLayer, Issuer, Verifier, VerifierConfig};
+//!
+//! let issuer = Issuer::from_auth0_domain("tenant.us.auth0.com")?; // https://tenant.us.auth0.com/
+//! let verifier = Verifier::new(VerifierConfig::new(issuer, "http://localhost:8787/"), reqwest::Client::new());
+//! let app: axum::Router = axum::Router::new()
+//!     .route("/private", axum::routing::get(|Authenticated(token): Authenticated| async move { token.subject }))
+//!     .route_layer(BearerAuthLayer::new(verifier));
+//! # Ok(()) }
+//! ```
+//!
+//! # Rules
+//!
+//! A token is accepted only when all of these hold, checked in this order:
+//!
+//! 1. It is at most 16 KiB and is a compact JWS: three base64url parts without padding,
+//!    the header a JSON object.
+//! 2. The header has no `jku`, `x5u`, `jwk` or `x5c` (keys are never taken from the token,
+//!    RFC 8725 §3.10) and no `crit` (we understand no extensions, RFC 7515 §4.1.11).
+//! 3. `alg` is in [`VerifierConfig::algorithms`] (RS256 by default). `none` and every HMAC
+//!    algorithm are refused whatever the configuration says.
+//! 4. `typ` is one of [`VerifierConfig::accepted_typ`] (`at+jwt`, `application/at+jwt`,
+//!    `JWT`), compared case-insensitively with the `application/` prefix optional. **A token
+//!    without `typ` is refused**: RFC 9068 §4 requires it and Auth0 always sets it.
+//! 5. `kid` is present and names a key of the issuer's JWKS, and `alg` fits that key (its
+//!    key type, and its `alg` when the JWK states one).
+//! 6. The signature verifies.
+//! 7. `iss` equals the issuer exactly; `aud` (a string or an array) contains the audience;
+//!    `exp`, `iat` and `sub` are present; `exp` is not past, and `nbf` and `iat` are not in
+//!    the future, each beyond [`VerifierConfig::leeway`] (30 s).
+//! 8. `scope` is a string and `permissions` an array of strings, when present.
+//!
+//! # Keys
+//!
+//! The JWKS location comes from the issuer's `/.well-known/openid-configuration`, whose
+//! `issuer` must equal ours. [`Verifier::new`] never blocks: discovery and the first JWKS
+//! fetch run in the background and retry with exponential backoff, so a service starts
+//! while its IdP is down; until keys load, [`Verifier::is_ready`] is false and requests with
+//! a well-formed token get 503 ([`Challenge::unavailable`]) at once.
+//!
+//! Keys are parsed once per fetch into a map by `kid` and swapped in atomically (arc-swap),
+//! so verification reads them without locks or network. The set is refreshed in the
+//! background at three quarters of [`JwksSettings::max_age`] (10 min); a removed key thus
+//! stops verifying within `max_age`. A token with an unknown `kid` triggers a refetch at
+//! most once per [`JwksSettings::unknown_kid_cooldown`] (30 s) and only one fetch is ever in
+//! flight, so a flood of made-up kids cannot hammer the IdP. When fetches fail the last good
+//! keys stay in use for [`JwksSettings::max_stale`] (1 h) after their fetch. Every fetch has
+//! a whole-request timeout (5 s) and a response size limit (256 KiB); symmetric (`oct`)
+//! keys and keys for encryption are ignored.
+//!
+//! # Refusals (RFC 6750 §3)
+//!
+//! | situation | status | `WWW-Authenticate` |
+//! |---|---|---|
+//! | no `Authorization` header, or another scheme (e.g. Basic) | 401 | `Bearer` + the caller's params |
+//! | token in the query string (`access_token=`), several headers, malformed `Bearer` credentials | 401 | `Bearer error="invalid_request", error_description="…"` |
+//! | token fails any rule above | 401 | `Bearer error="invalid_token", error_description="…"` |
+//! | token valid but lacks a permission | 403 | `Bearer error="insufficient_scope", error_description="…", scope="…"` |
+//! | no signing keys loaded (cold start, IdP down) | 503 + `Retry-After` | none |
+//!
+//! RFC 6750 §3.1 allows 400 for `invalid_request`; we answer 401 so clients that start
+//! authorization on a 401 (MCP clients) still see the challenge and its parameters. An
+//! unsupported scheme counts as "no credentials" as §3.1 says, hence no error code. Values
+//! are quoted and escaped; the body repeats the error as
+//! `{"error": "…", "error_description": "…"}`. Causes are logged at debug level by reason
+//! ([`TokenError::reason`]), never with the token.
+//!
+//! # Layout
+//!
+//! - `issuer`: [`Issuer`] from `AUTH0_DOMAIN`.
+//! - `config`: [`VerifierConfig`] and [`JwksSettings`].
+//! - `jwks`: discovery, bounded downloads, JWK parsing.
+//! - `verifier`: [`Verifier`], the checks and the key cache.
+//! - `token`: [`VerifiedToken`]; `error`: [`TokenError`].
+//! - `challenge`: [`Challenge`]; `middleware`: [`BearerAuthLayer`] and [`Authenticated`].
+//! - `testkit` (feature `testkit`): signing keys and a counting JWKS server for tests.
+
+mod challenge;
+mod config;
+mod error;
+mod issuer;
+mod jwks;
+mod middleware;
+mod token;
+mod verifier;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use challenge::Challenge;
+pub use config::{JwksSettings, VerifierConfig};
+pub use error::TokenError;
+pub use issuer::{ConfigError, Issuer};
+pub use jsonwebtoken::Algorithm;
+pub use middleware::{Authenticated, BearerAuthLayer, BearerAuthService, bearer_token};
+pub use token::VerifiedToken;
+pub use verifier::{MAX_TOKEN_BYTES, Verifier};

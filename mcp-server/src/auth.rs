@@ -11,7 +11,7 @@ use std::{borrow::Cow, collections::HashSet, sync::Arc, time::Duration};
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, Uri, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -104,10 +104,9 @@ impl Gate {
 pub enum GateError {
     /// A browser `Origin` that is not allowed (DNS rebinding / cross-site defence).
     OriginNotAllowed,
-    /// `access_token` in the query string (RFC 6750 §2.3 is not supported; §5.3 advises against it).
-    TokenInQuery,
-    /// No bearer token.
-    MissingToken,
+    /// No usable bearer credentials (none, another scheme, a token in the query string,
+    /// malformed): the challenge `bearer_auth::bearer_token` chose.
+    NoBearer(Challenge),
     /// A token that does not verify.
     InvalidToken(TokenError),
     /// The signing keys are not loaded (cold start, IdP down).
@@ -136,23 +135,7 @@ impl GateError {
                 "forbidden",
                 "This Origin is not allowed",
             ),
-            GateError::TokenInQuery => {
-                let mut response = json_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "Send the access token in the Authorization header, not the URL",
-                );
-                let challenge = format!(
-                    "Bearer error=\"invalid_request\", error_description=\"access tokens are accepted only in the Authorization header\", resource_metadata=\"{metadata}\""
-                );
-                if let Ok(value) = HeaderValue::from_str(&challenge) {
-                    response
-                        .headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, value);
-                }
-                response
-            }
-            GateError::MissingToken => Challenge::missing_token()
+            GateError::NoBearer(challenge) => challenge
                 .with_param("resource_metadata", metadata)
                 .with_param("scope", &gate.challenge_scope)
                 .into_response(),
@@ -179,21 +162,6 @@ impl GateError {
             ),
         }
     }
-}
-
-/// The bearer token of the `Authorization` header: `Ok(None)` when there is none (or
-/// another scheme), which RFC 6750 §3 answers without an error code.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-fn query_has_token(query: Option<&str>) -> bool {
-    query.is_some_and(|q| {
-        q.split('&')
-            .any(|pair| pair.split('=').next() == Some("access_token"))
-    })
 }
 
 /// The JSON-RPC fields the layer looks at; everything else is skipped unparsed.
@@ -243,11 +211,15 @@ impl Gate {
             .is_some_and(|o| self.inner.allowed_origins.contains(&o))
     }
 
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, GateError> {
-        let Some(raw) = bearer_token(headers) else {
-            self.inner.metrics.token_rejection("missing");
-            return Err(GateError::MissingToken);
-        };
+    async fn authenticate(&self, headers: &HeaderMap, uri: &Uri) -> Result<Caller, GateError> {
+        let raw = bearer_auth::bearer_token(headers, uri).map_err(|challenge| {
+            let reason = match challenge.error_code() {
+                None => "missing",
+                Some(_) => "malformed_request",
+            };
+            self.inner.metrics.token_rejection(reason);
+            GateError::NoBearer(challenge)
+        })?;
         match self.inner.verifier.verify(raw).await {
             Ok(token) => Ok(Caller {
                 token: Arc::new(token),
@@ -270,11 +242,7 @@ impl Gate {
             tracing::warn!(origin = ?request.headers().get(header::ORIGIN), "refused a request from a disallowed Origin");
             return Err(GateError::OriginNotAllowed);
         }
-        if query_has_token(request.uri().query()) {
-            self.inner.metrics.token_rejection("token_in_query");
-            return Err(GateError::TokenInQuery);
-        }
-        let caller = self.authenticate(request.headers()).await?;
+        let caller = self.authenticate(request.headers(), request.uri()).await?;
         let subject: Arc<str> = Arc::from(caller.token.subject.as_str());
 
         let session_id = request
@@ -393,25 +361,5 @@ mod tests {
             Some(ToolName::Greet)
         );
         assert_eq!(forbidden_tool(b"not json", &user), None);
-    }
-
-    #[test]
-    fn query_tokens_are_spotted() {
-        assert!(query_has_token(Some("access_token=abc")));
-        assert!(query_has_token(Some("a=1&access_token=abc")));
-        assert!(!query_has_token(Some("a=1")));
-        assert!(!query_has_token(None));
-    }
-
-    #[test]
-    fn bearer_scheme_is_case_insensitive() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer abc"),
-        );
-        assert_eq!(bearer_token(&headers), Some("abc"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer_token(&headers), None);
     }
 }

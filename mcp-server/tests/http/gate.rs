@@ -55,7 +55,17 @@ async fn a_token_in_the_query_string_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 400);
+    // 401, not 400: the challenge still points the client at the protected-resource metadata.
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert_eq!(
+        challenge_param(challenge, "error").as_deref(),
+        Some("invalid_request")
+    );
+    assert!(
+        challenge_param(challenge, "resource_metadata").is_some(),
+        "{challenge}"
+    );
 }
 
 #[tokio::test]

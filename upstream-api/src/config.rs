@@ -1,0 +1,131 @@
+//! Configuration: `AUTH0_DOMAIN` and `API_AUTH0_AUDIENCE` (the names the shared `.env` of
+//! the stack uses), plus a listen address, from flags, the environment or a `.env` file.
+//!
+//! The upstream API deliberately does not read `PORT`: in the shared `.env` it is the MCP
+//! server's. The clap [`Cli`] is the outside view (strings); [`Config`] is the typed view.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bearer_auth::{Issuer, JwksSettings};
+use service_kit::LogFormat;
+
+/// The upstream API's command line. Every flag can also be set through the environment
+/// variable shown in `--help` (or a `.env` file in the working directory).
+#[derive(Debug, clap::Parser)]
+#[command(name = "upstream-api", version, about)]
+pub struct Cli {
+    /// The Auth0 tenant (issuer): a bare host means `https://<host>/`.
+    #[arg(long, env = "AUTH0_DOMAIN", default_value = "http://localhost:4000")]
+    pub auth0_domain: String,
+    /// This API's identifier at Auth0: the only audience accepted.
+    #[arg(
+        long,
+        env = "API_AUTH0_AUDIENCE",
+        default_value = "http://localhost:8787/"
+    )]
+    pub api_auth0_audience: String,
+    /// Address to listen on; containers use 0.0.0.0:8787.
+    #[arg(long, env = "UPSTREAM_API_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+    /// What to do; without a subcommand the API serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands besides serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Exits 0 when `GET /health` of the server at `--listen` answers 2xx (for container
+    /// images without curl).
+    Healthcheck,
+}
+
+/// The typed configuration the API runs on. `Default` is the contract's local stack.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The tenant whose tokens are accepted.
+    pub issuer: Issuer,
+    /// The API identifier tokens must carry in `aud`.
+    pub audience: String,
+    /// Where `main` binds; [`crate::serve`] takes an already bound listener instead.
+    pub listen: SocketAddr,
+    /// Clock skew tolerated on token times.
+    pub leeway: Duration,
+    /// JWKS cache intervals; tests shorten them.
+    pub jwks: JwksSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: Issuer::from_auth0_domain("http://localhost:4000")
+                .expect("the default issuer is valid"),
+            audience: "http://localhost:8787/".to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            leeway: Duration::from_secs(30),
+            jwks: JwksSettings::default(),
+        }
+    }
+}
+
+impl TryFrom<Cli> for Config {
+    type Error = anyhow::Error;
+
+    fn try_from(cli: Cli) -> Result<Self, Self::Error> {
+        let issuer = Issuer::from_auth0_domain(&cli.auth0_domain)
+            .map_err(|e| anyhow::anyhow!("AUTH0_DOMAIN: {e}"))?;
+        let audience = cli.api_auth0_audience.trim().to_owned();
+        if audience.is_empty() {
+            anyhow::bail!("API_AUTH0_AUDIENCE: must not be empty");
+        }
+        Ok(Config {
+            issuer,
+            audience,
+            listen: cli.listen,
+            ..Config::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn flags_become_a_typed_config() {
+        let cli = Cli::try_parse_from([
+            "upstream-api",
+            "--auth0-domain",
+            "tenant.us.auth0.com",
+            "--api-auth0-audience",
+            "https://api.example.com/",
+            "--listen",
+            "0.0.0.0:9000",
+        ])
+        .unwrap();
+        let config = Config::try_from(cli).unwrap();
+        assert_eq!(config.issuer.as_str(), "https://tenant.us.auth0.com/");
+        assert_eq!(config.audience, "https://api.example.com/");
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn healthcheck_is_a_subcommand() {
+        let cli = Cli::try_parse_from(["upstream-api", "--listen", "0.0.0.0:9000", "healthcheck"])
+            .unwrap();
+        assert_eq!(cli.command, Some(Command::Healthcheck));
+    }
+
+    #[test]
+    fn the_defaults_are_the_contracts() {
+        let config = Config::default();
+        assert_eq!(config.issuer.as_str(), "http://localhost:4000/");
+        assert_eq!(config.audience, "http://localhost:8787/");
+        assert_eq!(config.listen, "127.0.0.1:8787".parse().unwrap());
+    }
+}

@@ -1,0 +1,112 @@
+//! The HTTP surface: routes, handlers, and the one JSON error format of this API.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use bearer_auth::{Authenticated, BearerAuthLayer, Challenge, Verifier};
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+/// The permission `GET /api/private-scope` requires, in `scope` or `permissions`.
+pub const READ_PRIVATE: &str = "read:private";
+
+/// Every non-authentication error this API answers, with its fixed wire format
+/// `{"error": "…", "error_description": "…"}`. Authentication errors are
+/// [`bearer_auth::Challenge`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiError {
+    /// No such route.
+    NotFound,
+    /// The route exists but not with this method.
+    MethodNotAllowed,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error, description) = match self {
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "No such route"),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "The route does not accept this method",
+            ),
+        };
+        (
+            status,
+            Json(json!({ "error": error, "error_description": description })),
+        )
+            .into_response()
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    verifier: Verifier,
+    auth: BearerAuthLayer,
+}
+
+/// The API's router; `verifier` decides which tokens are accepted.
+pub fn router(verifier: Verifier) -> Router {
+    let auth = BearerAuthLayer::new(verifier.clone());
+    let state = AppState {
+        verifier,
+        auth: auth.clone(),
+    };
+    let protected = Router::new()
+        .route("/api/private-scope", get(private_scope))
+        // route_layer, so a wrong method still gets 405 and not a challenge.
+        .route_layer(auth);
+    Router::new()
+        .route("/api/public", get(public))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .merge(protected)
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn private_scope(
+    State(state): State<AppState>,
+    Authenticated(token): Authenticated,
+) -> Response {
+    if !token.allows(READ_PRIVATE) {
+        tracing::debug!(sub = %token.subject, "token lacks read:private");
+        return state
+            .auth
+            .challenge(Challenge::insufficient_scope(READ_PRIVATE))
+            .into_response();
+    }
+    // What the token grants, from `scope` and Auth0's `permissions`, without repeats.
+    let mut scopes = token.scopes.clone();
+    for permission in &token.permissions {
+        if !scopes.contains(permission) {
+            scopes.push(permission.clone());
+        }
+    }
+    Json(json!({ "msg": "Hello from upstream API", "sub": token.subject, "scopes": scopes }))
+        .into_response()
+}
+
+async fn public() -> Json<serde_json::Value> {
+    Json(json!({ "msg": "Hello from a public endpoint of the upstream API; no token needed" }))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.verifier.is_ready() {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not_ready", "reason": "signing keys not loaded" })),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,77 @@
+//! `/userinfo` (OpenID Connect Core §5.3): the profile of the user an access token was
+//! issued to. The token must carry `<issuer>userinfo` in `aud`, as Auth0's do when
+//! `openid` was granted.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+use serde::Serialize;
+
+use crate::oauth_error::OAuthError;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+struct UserInfo<'a> {
+    sub: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nickname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+}
+
+/// `GET|POST /userinfo` with `Authorization: Bearer`.
+pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        })
+        .map(|(_, token)| token.trim());
+    let Some(token) = token else {
+        return OAuthError::invalid_token("Missing bearer token")
+            .with_www_authenticate("Bearer realm=\"fake-auth0\"")
+            .into_response();
+    };
+    let claims = match state
+        .tokens
+        .verify(token, &state.tokens.userinfo_audience())
+    {
+        Ok(claims) => claims,
+        Err(reason) => {
+            tracing::info!(%reason, "userinfo rejected a token");
+            return OAuthError::invalid_token(reason).into_response();
+        }
+    };
+    let sub = claims
+        .get("sub")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let Some(user) = state.tenant.user_by_id(sub) else {
+        return OAuthError::invalid_token("The token's user does not exist").into_response();
+    };
+    let scopes: Vec<&str> = claims
+        .get("scope")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .split(' ')
+        .collect();
+    let profile = scopes.contains(&"profile");
+    let email = scopes.contains(&"email");
+    Json(UserInfo {
+        sub: &user.user_id,
+        name: user.name.as_deref().filter(|_| profile),
+        nickname: user.nickname.as_deref().filter(|_| profile),
+        email: email.then_some(user.email.as_str()),
+        email_verified: email.then_some(user.email_verified),
+    })
+    .into_response()
+}

@@ -1,0 +1,13 @@
+//! HTTP tests of fake-auth0: every endpoint and grant against an in-process server on
+//! port 0, with tokens verified independently against the served JWKS.
+
+mod authorization_code;
+mod bad_input;
+mod client_credentials;
+mod discovery;
+mod helpers;
+mod other_endpoints;
+mod password;
+mod refresh;
+mod registration;
+mod token_exchange;

@@ -22,7 +22,7 @@ use crate::params::FormParams;
 use crate::pkce;
 use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
 use crate::store::{AuthorizationCode, LoginTransaction};
-use crate::tenant::{Client, GrantType};
+use crate::tenant::{Client, GrantType, Tenant};
 use crate::token::resolve_api;
 
 #[derive(Template)]
@@ -77,9 +77,8 @@ fn render(page: &impl Template) -> Response {
     }
 }
 
-fn tenant_name(state: &AppState) -> &str {
-    state
-        .tenant
+fn tenant_name(tenant: &Tenant) -> &str {
+    tenant
         .settings
         .friendly_name
         .as_deref()
@@ -218,7 +217,7 @@ pub(crate) async fn authorize(
                 now,
             );
             render(&LoginPage {
-                tenant_name: tenant_name(&state),
+                tenant_name: tenant_name(&state.tenant()),
                 client_name: &client.name,
                 transaction: &id,
                 username: "",
@@ -276,7 +275,8 @@ fn check_request(
             "fake-auth0 keeps no login session; prompt=none cannot succeed",
         ));
     }
-    let api = resolve_api(&state.tenant, params)?;
+    let tenant = state.tenant();
+    let api = resolve_api(&tenant, params)?;
     Ok(LoginTransaction {
         client_id: client.client_id.clone(),
         redirect_uri: params.get("redirect_uri").unwrap_or_default().to_owned(),
@@ -327,8 +327,8 @@ pub(crate) async fn login(
     };
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
-    let user = state
-        .tenant
+    let tenant = state.tenant();
+    let user = tenant
         .user_by_email(username)
         .filter(|user| user.password.matches(password));
     let error = match user {
@@ -339,7 +339,7 @@ pub(crate) async fn login(
     let Some(user) = user.filter(|_| error.is_none()) else {
         tracing::info!(client_id = %client.client_id, "login failed: wrong email or password, or blocked user");
         return render(&LoginPage {
-            tenant_name: tenant_name(&state),
+            tenant_name: tenant_name(&tenant),
             client_name: &client.name,
             transaction: id,
             username,
@@ -359,9 +359,9 @@ pub(crate) async fn login(
     let api = transaction
         .api
         .as_deref()
-        .and_then(|identifier| state.tenant.resource_server(identifier));
+        .and_then(|identifier| tenant.resource_server(identifier));
     render(&ConsentPage {
-        tenant_name: tenant_name(&state),
+        tenant_name: tenant_name(&tenant),
         client_name: &client.name,
         user_email: &user.email,
         api_name: api.map(|api| api.name.as_str()),

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use url::Url;
 
@@ -21,6 +22,15 @@ pub struct Config {
     pub issuer: Url,
     /// The tenant to serve.
     pub tenant: Tenant,
+    /// Serves the test control surface under `/_control/` (loopback callers only).
+    pub control: bool,
+    /// Serves HTTPS with a certificate from the local CA kept there; plain HTTP when `None`.
+    pub tls: Option<crate::tls::TlsSettings>,
+    /// Keeps keys, registered clients, refresh tokens and Management API changes in a
+    /// database in this directory; everything is in memory when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// Rotates the signing keys this often; never when `None`.
+    pub rotate_every: Option<Duration>,
 }
 
 impl Default for Config {
@@ -28,6 +38,10 @@ impl Default for Config {
         Self {
             issuer: Url::parse(DEFAULT_ISSUER).expect("the default issuer is a URL"),
             tenant: Tenant::demo(),
+            control: false,
+            tls: None,
+            data_dir: None,
+            rotate_every: None,
         }
     }
 }
@@ -66,6 +80,22 @@ pub struct Cli {
     /// Tenant file (.yaml, .yml or .json); the embedded demo tenant when absent.
     #[arg(long, env = "FAKE_AUTH0_TENANT")]
     pub tenant: Option<PathBuf>,
+    /// Serve the test control surface under /_control/ (reset, clock, mint), to loopback
+    /// callers only. Never on a shared host.
+    #[arg(long, env = "FAKE_AUTH0_CONTROL")]
+    pub control: bool,
+    /// Serve HTTPS with a certificate from a local CA made once and kept in the data dir
+    /// (or the user's cache dir); its certificate is written to ca.pem there for clients to trust.
+    #[arg(long, env = "FAKE_AUTH0_TLS")]
+    pub tls: bool,
+    /// Directory for the durable state (an SQLite database): signing keys, registered
+    /// clients, refresh tokens, Management API changes. In memory only when absent.
+    #[arg(long, env = "FAKE_AUTH0_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Rotate the signing keys this often, e.g. `90s`, `15m`, `1h`, `1d` (a bare number is
+    /// seconds). Off when absent.
+    #[arg(long, env = "FAKE_AUTH0_ROTATE_EVERY", value_parser = parse_interval)]
+    pub rotate_every: Option<Duration>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -83,6 +113,17 @@ pub enum Command {
 }
 
 impl Cli {
+    /// The issuer, with `https` when serving TLS: a served scheme and an advertised one that
+    /// differ would break every client (so `--tls` alone gives `https://localhost:4000/`).
+    fn issuer_for_scheme(&self) -> Url {
+        let mut issuer = self.issuer.clone();
+        if self.tls && issuer.scheme() == "http" {
+            // http → https is always a valid change of scheme.
+            let _ = issuer.set_scheme("https");
+        }
+        issuer
+    }
+
     /// The configuration these flags describe; loads the tenant file.
     pub fn to_config(&self) -> Result<Config, TenantError> {
         let tenant = match &self.tenant {
@@ -90,8 +131,54 @@ impl Cli {
             None => Tenant::demo(),
         };
         Ok(Config {
-            issuer: normalize_issuer(self.issuer.clone()),
+            issuer: normalize_issuer(self.issuer_for_scheme()),
             tenant,
+            control: self.control,
+            data_dir: self.data_dir.clone(),
+            rotate_every: self.rotate_every,
+            tls: self
+                .tls
+                .then(|| crate::tls::TlsSettings::in_data_dir_or_cache(self.data_dir.as_deref())),
         })
+    }
+}
+
+/// Parses an interval: a number with an optional unit, `s`, `m`, `h` or `d` (seconds when
+/// absent), at least one second.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval such as 90s, 15m, 1h or 1d"))?;
+    let unit = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        other => return Err(format!("unknown unit `{other}`: use s, m, h or d")),
+    };
+    match number.checked_mul(unit) {
+        Some(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err(format!("`{text}` must be at least 1s")),
+    }
+}
+
+#[cfg(test)]
+mod interval_tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_like_humans_write_them() {
+        assert_eq!(parse_interval("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_interval("1h"), Ok(Duration::from_secs(3_600)));
+        assert_eq!(parse_interval("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("1w").is_err());
+        assert!(parse_interval("h").is_err());
     }
 }

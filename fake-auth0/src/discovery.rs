@@ -44,7 +44,7 @@ fn metadata(state: &AppState) -> Metadata {
         .into_iter()
         .map(str::to_owned)
         .collect();
-    for api in &state.tenant.resource_servers {
+    for api in &state.tenant().resource_servers {
         for scope in &api.scopes {
             if !scopes_supported.contains(&scope.value) {
                 scopes_supported.push(scope.value.clone());
@@ -102,5 +102,5 @@ pub(crate) async fn authorization_server_metadata(
 
 /// `GET /.well-known/jwks.json`: the public signing keys.
 pub(crate) async fn jwks(State(state): State<Arc<AppState>>) -> Json<JwkSet> {
-    Json(state.tokens.key().jwks())
+    Json(state.tokens.keys().jwks(state.now()))
 }

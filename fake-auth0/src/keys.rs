@@ -1,8 +1,14 @@
-//! The tenant's signing key: generated at start, kept parsed, published as a JWK set.
+//! The tenant's signing keys: the current key that signs, the next key published ahead of
+//! its turn (as Auth0 does), and previous keys kept in the JWK set until the tokens they
+//! signed have expired.
 //!
-//! Only fake-auth0 holds private keys. The key is generated fresh at every start (no key
-//! material on disk), parsed once and used directly for RS256: signing through
-//! `jsonwebtoken::encode` would re-parse the PKCS#8 key on every call, which costs 2.5x.
+//! Only fake-auth0 holds private keys: they live in memory, parsed once, and with
+//! `--data-dir` as PKCS#8 in the data dir's database (nowhere else). Each key is used
+//! directly for RS256: signing through `jsonwebtoken::encode` would re-parse the PKCS#8 key
+//! on every call, which costs 2.5x. A [`KeySet`] is immutable; rotation builds a new one
+//! and the token issuer swaps it in atomically, so signing never waits.
+
+use std::sync::Arc;
 
 use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
@@ -45,10 +51,21 @@ pub struct JwkSet {
 }
 
 impl SigningKey {
-    /// Generates a fresh RSA-2048 key.
+    /// Generates a fresh RSA-2048 key (50-100 ms: keep it off the request path).
     pub fn generate() -> anyhow::Result<SigningKey> {
         let key_pair = KeyPair::generate(KeySize::Rsa2048)
             .map_err(|_| anyhow::anyhow!("RSA key generation failed"))?;
+        Ok(Self::from_key_pair(key_pair))
+    }
+
+    /// Parses a private key stored as PKCS#8 DER (RFC 5208) by [`Self::private_pkcs8_der`].
+    pub fn from_pkcs8(der: &[u8]) -> anyhow::Result<SigningKey> {
+        let key_pair = KeyPair::from_pkcs8(der)
+            .map_err(|error| anyhow::anyhow!("not an RSA PKCS#8 private key: {error}"))?;
+        Ok(Self::from_key_pair(key_pair))
+    }
+
+    fn from_key_pair(key_pair: KeyPair) -> SigningKey {
         let components: PublicKeyComponents<Vec<u8>> = key_pair.public_key().into();
         let n = URL_SAFE_NO_PAD.encode(&components.n);
         let e = URL_SAFE_NO_PAD.encode(&components.e);
@@ -63,12 +80,12 @@ impl SigningKey {
             n,
             e,
         };
-        Ok(SigningKey {
+        SigningKey {
             key_pair,
             kid,
             jwk,
             decoding_key,
-        })
+        }
     }
 
     /// The key id: the RFC 7638 thumbprint of the public key.
@@ -117,7 +134,13 @@ impl SigningKey {
         Ok(token)
     }
 
-    /// The PKCS#8 DER of the private key, for the signing benchmark only.
+    /// The public key as a JWK.
+    pub fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    /// The PKCS#8 DER of the private key: for the data dir's database (and the signing
+    /// benchmark) only; never sent or logged.
     #[doc(hidden)]
     pub fn private_pkcs8_der(&self) -> anyhow::Result<Vec<u8>> {
         use aws_lc_rs::encoding::AsDer as _;
@@ -126,6 +149,201 @@ impl SigningKey {
             .as_der()
             .map_err(|_| anyhow::anyhow!("PKCS#8 encoding failed"))?;
         Ok(der.as_ref().to_vec())
+    }
+}
+
+/// What a key is to the tenant now, as `GET /api/v2/keys/signing` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRole {
+    /// Signs every new token.
+    Current,
+    /// Published ahead; becomes current at the next rotation.
+    Next,
+    /// Signed tokens before the last rotation(s); published until they have expired.
+    Previous,
+}
+
+impl KeyRole {
+    /// The name stored in the data dir's database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Next => "next",
+            Self::Previous => "previous",
+        }
+    }
+
+    /// The role stored under `name`.
+    pub fn parse(name: &str) -> Option<KeyRole> {
+        match name {
+            "current" => Some(Self::Current),
+            "next" => Some(Self::Next),
+            "previous" => Some(Self::Previous),
+            _ => None,
+        }
+    }
+}
+
+/// A key of a [`KeySet`] with its role and its times (Unix seconds).
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    pub key: Arc<SigningKey>,
+    pub role: KeyRole,
+    /// When the key was generated.
+    pub created_at: u64,
+    /// When it became current (current and previous keys).
+    pub current_since: Option<u64>,
+    /// When it stopped being current (previous keys).
+    pub current_until: Option<u64>,
+    /// When it leaves the JWK set: every token it signed has expired by then
+    /// (previous keys).
+    pub retire_at: Option<u64>,
+}
+
+/// The tenant's keys at one moment: exactly one current, exactly one next, and the
+/// previous keys not yet retired, newest first.
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    current: KeyEntry,
+    next: KeyEntry,
+    previous: Vec<KeyEntry>,
+}
+
+impl KeySet {
+    /// A fresh set: a new current key and a new next key, generated in parallel (RSA key
+    /// generation dominates start-up).
+    pub fn generate(now: u64) -> anyhow::Result<KeySet> {
+        let next = std::thread::spawn(SigningKey::generate);
+        let current = SigningKey::generate()?;
+        let next = next
+            .join()
+            .map_err(|_| anyhow::anyhow!("RSA key generation panicked"))??;
+        Ok(KeySet {
+            current: KeyEntry {
+                key: Arc::new(current),
+                role: KeyRole::Current,
+                created_at: now,
+                current_since: Some(now),
+                current_until: None,
+                retire_at: None,
+            },
+            next: Self::next_entry(next, now),
+            previous: Vec::new(),
+        })
+    }
+
+    fn next_entry(key: SigningKey, now: u64) -> KeyEntry {
+        KeyEntry {
+            key: Arc::new(key),
+            role: KeyRole::Next,
+            created_at: now,
+            current_since: None,
+            current_until: None,
+            retire_at: None,
+        }
+    }
+
+    /// Rebuilds a set from stored entries; fails unless there is exactly one current and
+    /// one next key.
+    pub fn from_entries(entries: Vec<KeyEntry>) -> anyhow::Result<KeySet> {
+        let mut current = None;
+        let mut next = None;
+        let mut previous = Vec::new();
+        for entry in entries {
+            let slot = match entry.role {
+                KeyRole::Current => &mut current,
+                KeyRole::Next => &mut next,
+                KeyRole::Previous => {
+                    previous.push(entry);
+                    continue;
+                }
+            };
+            if slot.replace(entry).is_some() {
+                anyhow::bail!("more than one current or next signing key");
+            }
+        }
+        previous.sort_by_key(|entry| std::cmp::Reverse(entry.current_until));
+        match (current, next) {
+            (Some(current), Some(next)) => Ok(KeySet {
+                current,
+                next,
+                previous,
+            }),
+            _ => anyhow::bail!("no current or no next signing key"),
+        }
+    }
+
+    /// The key that signs new tokens.
+    pub fn current(&self) -> &SigningKey {
+        &self.current.key
+    }
+
+    /// The key that becomes current at the next rotation.
+    pub fn next(&self) -> &SigningKey {
+        &self.next.key
+    }
+
+    /// Every key with its role: current, next, then previous keys newest first.
+    pub fn entries(&self) -> impl Iterator<Item = &KeyEntry> {
+        [&self.current, &self.next]
+            .into_iter()
+            .chain(self.previous.iter())
+    }
+
+    /// The set after a rotation at `now`: the next key becomes current, `new_next` is
+    /// published as next, and the old current key stays published for `keep_for` seconds
+    /// (the longest lifetime of a token it may have signed). Retired keys are dropped.
+    pub fn rotated(&self, new_next: SigningKey, now: u64, keep_for: u64) -> KeySet {
+        let mut old_current = self.current.clone();
+        old_current.role = KeyRole::Previous;
+        old_current.current_until = Some(now);
+        old_current.retire_at = Some(now.saturating_add(keep_for));
+        let mut current = self.next.clone();
+        current.role = KeyRole::Current;
+        current.current_since = Some(now);
+        let previous = std::iter::once(old_current)
+            .chain(self.previous.iter().cloned())
+            .filter(|entry| entry.retire_at.is_some_and(|at| at > now))
+            .collect();
+        KeySet {
+            current,
+            next: Self::next_entry(new_next, now),
+            previous,
+        }
+    }
+
+    /// The published keys at `now` (`/.well-known/jwks.json`): current, next, and the
+    /// previous keys whose tokens may still be live.
+    pub fn jwks(&self, now: u64) -> JwkSet {
+        JwkSet {
+            keys: self
+                .entries()
+                .filter(|entry| entry.retire_at.is_none_or(|at| at > now))
+                .map(|entry| entry.key.jwk.clone())
+                .collect(),
+        }
+    }
+
+    /// The public key with this `kid`, to verify tokens this tenant issued. A retired
+    /// key that has not been pruned yet only ever signed expired tokens, which fail their
+    /// expiry check anyway.
+    pub fn decoding_key(&self, kid: &str) -> Option<&jsonwebtoken::DecodingKey> {
+        self.entries()
+            .find(|entry| entry.key.kid == kid)
+            .map(|entry| &entry.key.decoding_key)
+    }
+}
+
+/// The tenant's published keys, for verifying subject and actor tokens of a token
+/// exchange. A token without `kid` matches no key: the set always holds several, and a
+/// JWKS resolver cannot choose among them either.
+impl crate::token_exchange::TenantKeys for KeySet {
+    fn by_kid(&self, kid: &str) -> Option<&jsonwebtoken::DecodingKey> {
+        self.decoding_key(kid)
+    }
+
+    fn single(&self) -> Option<&jsonwebtoken::DecodingKey> {
+        None
     }
 }
 
@@ -175,5 +393,37 @@ mod tests {
         .unwrap();
         assert_eq!(data.claims["sub"], "x");
         assert_eq!(key.jwks().keys[0].kid, key.kid());
+    }
+
+    #[test]
+    fn a_stored_key_parses_back_to_the_same_kid() {
+        let key = SigningKey::generate().unwrap();
+        let again = SigningKey::from_pkcs8(&key.private_pkcs8_der().unwrap()).unwrap();
+        assert_eq!(again.kid(), key.kid());
+        assert!(SigningKey::from_pkcs8(b"not a key").is_err());
+    }
+
+    #[test]
+    fn rotation_promotes_the_published_next_key_and_keeps_the_old_one_until_it_retires() {
+        let set = KeySet::generate(1_000).unwrap();
+        let (old, next) = (set.current().kid().to_owned(), set.next().kid().to_owned());
+        let published: Vec<String> = set.jwks(1_000).keys.into_iter().map(|k| k.kid).collect();
+        assert_eq!(published, [old.clone(), next.clone()]);
+
+        let rotated = set.rotated(SigningKey::generate().unwrap(), 2_000, 100);
+        assert_eq!(rotated.current().kid(), next);
+        let published: Vec<String> = rotated
+            .jwks(2_050)
+            .keys
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(published.len(), 3);
+        assert!(published.contains(&old));
+        assert!(rotated.decoding_key(&old).is_some());
+        // Once every token of the old key has expired, it leaves the JWK set.
+        assert!(!rotated.jwks(2_100).keys.iter().any(|k| k.kid == old));
+        let again = rotated.rotated(SigningKey::generate().unwrap(), 2_200, 100);
+        assert!(again.decoding_key(&old).is_none());
     }
 }

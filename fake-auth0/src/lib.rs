@@ -10,6 +10,7 @@
 //! - `authorize`: `/authorize`, the login and consent pages.
 //! - `token`: `/oauth/token` and its grants; `token_exchange`: Custom Token Exchange.
 //! - `register`, `userinfo`, `revoke`, `logout`, `discovery`: the other endpoints.
+//! - `management`: the quickstart's subset of the Management API under `/api/v2/`.
 //! - `state`, `store`, `clock`, `params`, `client_auth`, `oauth_error`: shared plumbing.
 
 pub mod config;
@@ -17,13 +18,17 @@ pub mod keys;
 pub mod oauth_error;
 pub mod pkce;
 pub mod tenant;
+pub mod tls;
 
 mod authorize;
 mod client_auth;
 mod clock;
+mod control;
 mod discovery;
 mod logout;
+mod management;
 mod params;
+mod persist;
 mod register;
 mod revoke;
 mod state;
@@ -44,6 +49,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use config::{Cli, Config};
+pub use persist::DataDirError;
 pub use tenant::{Tenant, TenantError};
 pub use token_exchange::TokenExchangeProfile;
 
@@ -56,7 +62,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    serve_router(router(config)?, listener, shutdown).await
+    // With --tls: the CA is made (or loaded) and the server certificate signed first.
+    let tls = match &config.tls {
+        Some(settings) => Some(settings.server(&config::normalize_issuer(config.issuer.clone()))?),
+        None => None,
+    };
+    let app = router(config)?;
+    match tls {
+        Some(tls) => tls.serve(listener, app, shutdown).await?,
+        None => serve_router(app, listener, shutdown).await?,
+    }
+    Ok(())
 }
 
 /// Serves an application built by [`router`] (split from [`serve`] so the binary can log
@@ -75,7 +91,16 @@ pub fn router(config: Config) -> anyhow::Result<Router> {
     let issuer = config::normalize_issuer(config.issuer);
     let mut tenant = config.tenant;
     tenant.rebase_management_api(&issuer);
-    let state = Arc::new(state::AppState::new(issuer.to_string(), tenant)?);
+    // What a control reset goes back to.
+    let initial_tenant = config.control.then(|| tenant.clone());
+    let state = Arc::new(state::AppState::open(
+        issuer.to_string(),
+        tenant,
+        config.data_dir.as_deref(),
+    )?);
+    if let Some(every) = config.rotate_every {
+        state.spawn_scheduled_rotation(every);
+    }
 
     // Browser-based clients (MCP Inspector) call these cross-origin; none uses cookies.
     let cors = CorsLayer::new()
@@ -106,7 +131,12 @@ pub fn router(config: Config) -> anyhow::Result<Router> {
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/v2/logout", get(logout::logout))
         .route("/health", get(|| async { "OK" }))
+        .nest("/api/v2", management::router())
         .merge(cross_origin)
+        .merge(match initial_tenant {
+            Some(initial) => control::router(Arc::clone(&state), initial),
+            None => Router::new(),
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // The span names the endpoint, never the query string or body, which may hold
         // codes, secrets or tokens.

@@ -56,7 +56,12 @@ pub(crate) async fn register(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match handle(&state, body) {
+    let registered = match handle(&state, body) {
+        // The client is committed (with a data dir) before it is acknowledged.
+        Ok((client, response)) => state.register_client(client).await.map(|()| response),
+        Err(error) => Err(error),
+    };
+    match registered {
         Ok(response) => {
             let mut response = (StatusCode::CREATED, Json(response)).into_response();
             response.headers_mut().insert(
@@ -72,10 +77,11 @@ pub(crate) async fn register(
     }
 }
 
+/// Validates a registration; returns the client to store and the response to send.
 fn handle(
     state: &AppState,
     body: Result<Bytes, BytesRejection>,
-) -> Result<RegistrationResponse, OAuthError> {
+) -> Result<(Client, RegistrationResponse), OAuthError> {
     let body = body.map_err(|rejection| {
         OAuthError::invalid_client_metadata("The request body could not be read")
             .with_status(rejection.status())
@@ -146,9 +152,8 @@ fn handle(
         token_endpoint_auth_method: method,
         token_exchange: None,
     };
-    state.register_client(client);
     tracing::info!(%client_id, client_name, method = method.as_str(), "client registered");
-    Ok(RegistrationResponse {
+    let response = RegistrationResponse {
         client_id,
         client_secret_expires_at: secret.as_ref().map(|_| 0),
         client_secret: secret,
@@ -158,7 +163,8 @@ fn handle(
         grant_types: grant_types.iter().map(|g| g.as_str()).collect(),
         response_types: ["code"],
         token_endpoint_auth_method: method.as_str(),
-    })
+    };
+    Ok((client, response))
 }
 
 /// A redirect URI must be absolute, without fragment, and https or loopback http.

@@ -22,7 +22,7 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = (|| -> Result<(), OAuthError> {
+    let result = async {
         let params = parse_body(&headers, body)?;
         let client = authenticate_client(&state, &headers, &params)?;
         let token = params.require("token")?;
@@ -39,9 +39,14 @@ pub(crate) async fn revoke(
             .stores
             .refresh_tokens
             .revoke(token, &client.client.client_id);
-        tracing::info!(client_id = %client.client.client_id, revoked, "revocation request");
-        Ok(())
-    })();
+        tracing::info!(client_id = %client.client.client_id, revoked = revoked.is_some(), "revocation request");
+        // The revocation is committed (with a data dir) before it is acknowledged.
+        if let Some(family) = revoked {
+            state.persist_revocation(family).await?;
+        }
+        Ok::<(), OAuthError>(())
+    }
+    .await;
     match result {
         Ok(()) => StatusCode::OK.into_response(),
         Err(error) => {

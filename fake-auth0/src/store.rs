@@ -1,8 +1,11 @@
-//! In-memory state that lives between requests: login transactions, authorization codes
-//! and refresh-token families.
+//! State that lives between requests: login transactions, authorization codes and
+//! refresh-token families.
 //!
 //! Each store is a small type behind its own mutex, held only for a map operation and
-//! never across an `.await`. Codes are single use (`take`), refresh tokens rotate.
+//! never across an `.await`. Codes are single use (`take`), refresh tokens rotate. Codes
+//! and login transactions live minutes and stay in memory only; refresh tokens and
+//! revocations are also written to the data dir (`persist`) by the callers, which is why
+//! they are keyed by the token's SHA-256: the database never holds a usable token.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -11,6 +14,13 @@ use std::sync::Mutex;
 #[derive(Debug)]
 pub(crate) struct ExpiringMap<V> {
     entries: Mutex<HashMap<String, (u64, V)>>,
+}
+
+impl<V> ExpiringMap<V> {
+    /// Forgets every entry.
+    pub(crate) fn clear(&self) {
+        lock(&self.entries).clear();
+    }
 }
 
 impl<V> Default for ExpiringMap<V> {
@@ -95,7 +105,7 @@ pub(crate) struct AuthorizationCode {
 }
 
 /// What a refresh token grants, shared by every token of its rotation family.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RefreshGrant {
     pub family: String,
     pub client_id: String,
@@ -105,13 +115,25 @@ pub(crate) struct RefreshGrant {
     pub auth_time: u64,
 }
 
+/// A refresh token a grant has minted, to be stored (and committed to the data dir) before
+/// the response that carries it is sent.
+#[derive(Debug)]
+pub(crate) struct PendingRefresh {
+    pub token: String,
+    pub grant: RefreshGrant,
+    pub expires_at: u64,
+    /// The token it replaces when rotating: already spent in memory, and marked spent on
+    /// disk in the same commit.
+    pub spent: Option<String>,
+}
+
 /// The outcome of presenting a refresh token.
 #[derive(Debug)]
 pub(crate) enum RefreshUse {
     /// The token was live; it is now spent.
     Fresh(RefreshGrant),
     /// The token had been used already: its whole family is now revoked (RFC 9700 §4.14.2).
-    Reused,
+    Reused { family: String },
     /// Unknown, expired or revoked.
     Invalid,
 }
@@ -133,21 +155,59 @@ pub(crate) struct RefreshTokens {
 struct RefreshInner {
     tokens: HashMap<String, RefreshRecord>,
     revoked_families: HashSet<String>,
+    /// Expired tokens are pruned when the map reaches this size, so that an insert does not
+    /// scan every token (a data dir can hold 30 days of them).
+    prune_at: usize,
+}
+
+/// The smallest size at which expired refresh tokens are pruned.
+const MIN_PRUNE_AT: usize = 1024;
+
+/// The key a refresh token is stored under: its SHA-256, base64url.
+pub(crate) fn token_hash(token: &str) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
 impl RefreshTokens {
     /// Stores a new refresh token of `grant.family`.
-    pub(crate) fn insert(&self, token: String, grant: RefreshGrant, expires_at: u64, now: u64) {
+    pub(crate) fn insert(&self, token: &str, grant: RefreshGrant, expires_at: u64, now: u64) {
+        self.insert_hashed(token_hash(token), grant, expires_at, false, now);
+    }
+
+    /// Stores a refresh token by its hash (loading from the data dir).
+    pub(crate) fn insert_hashed(
+        &self,
+        hash: String,
+        grant: RefreshGrant,
+        expires_at: u64,
+        used: bool,
+        now: u64,
+    ) {
         let mut inner = lock(&self.inner);
-        inner.tokens.retain(|_, record| record.expires_at > now);
+        if inner.tokens.len() >= inner.prune_at {
+            inner.tokens.retain(|_, record| record.expires_at > now);
+            inner.prune_at = (inner.tokens.len() * 2).max(MIN_PRUNE_AT);
+        }
         inner.tokens.insert(
-            token,
+            hash,
             RefreshRecord {
                 grant,
-                used: false,
+                used,
                 expires_at,
             },
         );
+    }
+
+    /// Marks families revoked (loading from the data dir).
+    pub(crate) fn revoke_families(&self, families: impl IntoIterator<Item = String>) {
+        lock(&self.inner).revoked_families.extend(families);
+    }
+
+    /// Forgets every token and revocation.
+    pub(crate) fn clear(&self) {
+        *lock(&self.inner) = RefreshInner::default();
     }
 
     /// Spends a refresh token presented by `client_id`. Reuse of a spent token revokes its
@@ -157,8 +217,9 @@ impl RefreshTokens {
         let RefreshInner {
             tokens,
             revoked_families,
+            ..
         } = &mut *inner;
-        let Some(record) = tokens.get_mut(token) else {
+        let Some(record) = tokens.get_mut(&token_hash(token)) else {
             return RefreshUse::Invalid;
         };
         if record.expires_at <= now
@@ -169,21 +230,26 @@ impl RefreshTokens {
         }
         if record.used {
             revoked_families.insert(record.grant.family.clone());
-            return RefreshUse::Reused;
+            return RefreshUse::Reused {
+                family: record.grant.family.clone(),
+            };
         }
         record.used = true;
         RefreshUse::Fresh(record.grant.clone())
     }
 
-    /// Revokes the family of `token` if it belongs to `client_id` (RFC 7009). Returns whether
-    /// a family was revoked.
-    pub(crate) fn revoke(&self, token: &str, client_id: &str) -> bool {
+    /// Revokes the family of `token` if it belongs to `client_id` (RFC 7009). Returns the
+    /// family, if one was newly revoked.
+    pub(crate) fn revoke(&self, token: &str, client_id: &str) -> Option<String> {
         let mut inner = lock(&self.inner);
-        let family = match inner.tokens.get(token) {
+        let family = match inner.tokens.get(&token_hash(token)) {
             Some(record) if record.grant.client_id == client_id => record.grant.family.clone(),
-            _ => return false,
+            _ => return None,
         };
-        inner.revoked_families.insert(family)
+        inner
+            .revoked_families
+            .insert(family.clone())
+            .then_some(family)
     }
 }
 
@@ -193,6 +259,15 @@ pub(crate) struct Stores {
     pub transactions: ExpiringMap<LoginTransaction>,
     pub codes: ExpiringMap<AuthorizationCode>,
     pub refresh_tokens: RefreshTokens,
+}
+
+impl Stores {
+    /// Forgets everything (the control surface's reset).
+    pub(crate) fn clear(&self) {
+        self.transactions.clear();
+        self.codes.clear();
+        self.refresh_tokens.clear();
+    }
 }
 
 #[cfg(test)]
@@ -213,10 +288,13 @@ mod tests {
     #[test]
     fn reusing_a_refresh_token_revokes_its_family() {
         let store = RefreshTokens::default();
-        store.insert("one".to_owned(), grant(), 100, 0);
+        store.insert("one", grant(), 100, 0);
         assert!(matches!(store.spend("one", "c", 1), RefreshUse::Fresh(_)));
-        store.insert("two".to_owned(), grant(), 100, 1);
-        assert!(matches!(store.spend("one", "c", 2), RefreshUse::Reused));
+        store.insert("two", grant(), 100, 1);
+        assert!(matches!(
+            store.spend("one", "c", 2),
+            RefreshUse::Reused { .. }
+        ));
         assert!(matches!(store.spend("two", "c", 3), RefreshUse::Invalid));
     }
 

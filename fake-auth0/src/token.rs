@@ -20,7 +20,7 @@ use crate::oauth_error::OAuthError;
 use crate::params::{FormParams, split_scope};
 use crate::pkce;
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
-use crate::store::{RefreshGrant, RefreshUse};
+use crate::store::{PendingRefresh, RefreshGrant, RefreshUse};
 use crate::tenant::{GrantType, ResourceServer, Tenant, TokenEndpointAuthMethod, User};
 use crate::tokens::{AccessTokenSpec, Gty, TokenResponse};
 
@@ -62,7 +62,9 @@ async fn handle(
     if grant == GrantType::TokenExchange {
         // Custom Token Exchange checks its own client permissions (the client's
         // `token_exchange` settings), as Auth0 does.
-        return crate::token_exchange::grant(state, &client, &params).await;
+        let mut response = crate::token_exchange::grant(state, &client, &params).await?;
+        store_refresh_token(state, &mut response).await?;
+        return Ok(response);
     }
     if !client.client.allows_grant(grant) {
         return Err(OAuthError::unauthorized_client(format!(
@@ -70,13 +72,14 @@ async fn handle(
             grant.as_str()
         )));
     }
-    let response = match grant {
+    let mut response = match grant {
         GrantType::AuthorizationCode => authorization_code(state, &client, &params),
-        GrantType::RefreshToken => refresh_token(state, &client, &params),
+        GrantType::RefreshToken => refresh_token(state, &client, &params).await,
         GrantType::ClientCredentials => client_credentials(state, &client, &params),
         GrantType::Password => password(state, &client, &params),
         GrantType::TokenExchange => unreachable!("dispatched above"),
     }?;
+    store_refresh_token(state, &mut response).await?;
     tracing::debug!(
         grant = grant.as_str(),
         client_id = %client.client.client_id,
@@ -84,6 +87,19 @@ async fn handle(
         "token issued"
     );
     Ok(response)
+}
+
+/// Stores the refresh token a grant minted, if any: committed to the data dir (when there
+/// is one) before the response is sent, so an acknowledged refresh token survives a crash.
+/// Grants without a refresh token (client_credentials, most exchanges) write nothing.
+async fn store_refresh_token(
+    state: &AppState,
+    response: &mut TokenResponse,
+) -> Result<(), OAuthError> {
+    if let Some(pending) = response.pending_refresh.take() {
+        state.save_refresh_token(pending).await?;
+    }
+    Ok(())
 }
 
 /// Parses a form (or, as Auth0 accepts, JSON) body into parameters.
@@ -209,6 +225,8 @@ struct UserTokenRequest<'a> {
     gty: Option<Gty>,
     /// The refresh-token family to continue, when rotating.
     family: Option<String>,
+    /// The refresh token this rotation replaces (spent in the same commit).
+    replaces: Option<&'a str>,
 }
 
 /// Issues a user's access token, and an ID token and refresh token when granted.
@@ -218,7 +236,7 @@ fn issue_user_tokens(
 ) -> Result<TokenResponse, OAuthError> {
     let client_id = request.client.client.client_id.as_str();
     let grant = grant_user_scopes(
-        &state.tenant,
+        &state.tenant(),
         request.user,
         request.api,
         request.requested_scopes,
@@ -250,9 +268,9 @@ fn issue_user_tokens(
     if offline {
         let now = state.now();
         let token = random_token(32);
-        state.stores.refresh_tokens.insert(
-            token.clone(),
-            RefreshGrant {
+        response.pending_refresh = Some(PendingRefresh {
+            token: token.clone(),
+            grant: RefreshGrant {
                 family: request.family.clone().unwrap_or_else(|| random_token(16)),
                 client_id: client_id.to_owned(),
                 user_id: request.user.user_id.clone(),
@@ -260,17 +278,17 @@ fn issue_user_tokens(
                 requested_scopes: request.requested_scopes.to_vec(),
                 auth_time: request.auth_time,
             },
-            now + REFRESH_TOKEN_LIFETIME,
-            now,
-        );
+            expires_at: now + REFRESH_TOKEN_LIFETIME,
+            spent: request.replaces.map(str::to_owned),
+        });
         response.refresh_token = Some(token);
     }
     Ok(response)
 }
 
 /// The user a code or refresh token was issued to, if they still exist and may log in.
-fn active_user<'t>(state: &'t AppState, user_id: &str) -> Result<&'t User, OAuthError> {
-    match state.tenant.user_by_id(user_id) {
+fn active_user<'t>(tenant: &'t Tenant, user_id: &str) -> Result<&'t User, OAuthError> {
+    match tenant.user_by_id(user_id) {
         Some(user) if !user.blocked => Ok(user),
         _ => Err(OAuthError::invalid_grant("The user is blocked or gone")),
     }
@@ -304,11 +322,12 @@ fn authorization_code(
     if !pkce::verify_s256(verifier, &grant.code_challenge) {
         return Err(OAuthError::invalid_grant("Failed to verify code verifier"));
     }
-    let user = active_user(state, &grant.user_id)?;
+    let tenant = state.tenant();
+    let user = active_user(&tenant, &grant.user_id)?;
     let api = grant
         .api
         .as_deref()
-        .and_then(|identifier| state.tenant.resource_server(identifier));
+        .and_then(|identifier| tenant.resource_server(identifier));
     issue_user_tokens(
         state,
         &UserTokenRequest {
@@ -320,13 +339,14 @@ fn authorization_code(
             auth_time: grant.auth_time,
             gty: None,
             family: None,
+            replaces: None,
         },
     )
 }
 
 /// RFC 6749 §6 with rotation: each refresh token is single use; presenting a spent one
 /// revokes every token of its family (RFC 9700 §4.14.2).
-fn refresh_token(
+async fn refresh_token(
     state: &AppState,
     client: &AuthenticatedClient,
     params: &FormParams,
@@ -339,11 +359,12 @@ fn refresh_token(
             .spend(token, &client.client.client_id, state.now())
         {
             RefreshUse::Fresh(grant) => grant,
-            RefreshUse::Reused => {
+            RefreshUse::Reused { family } => {
                 tracing::warn!(
                     client_id = %client.client.client_id,
                     "a spent refresh token was presented again; its family is revoked"
                 );
+                state.persist_revocation(family).await?;
                 return Err(OAuthError::invalid_grant(
                     "Unknown or invalid refresh token.",
                 ));
@@ -370,11 +391,12 @@ fn refresh_token(
         }
         None => grant.requested_scopes.clone(),
     };
-    let user = active_user(state, &grant.user_id)?;
+    let tenant = state.tenant();
+    let user = active_user(&tenant, &grant.user_id)?;
     let api = grant
         .api
         .as_deref()
-        .and_then(|identifier| state.tenant.resource_server(identifier));
+        .and_then(|identifier| tenant.resource_server(identifier));
     let mut requested_for_family = requested;
     if !requested_for_family.iter().any(|s| s == "offline_access") {
         // The family continues with the original grant's offline access.
@@ -391,6 +413,7 @@ fn refresh_token(
             auth_time: grant.auth_time,
             gty: None,
             family: Some(grant.family),
+            replaces: Some(token),
         },
     )
 }
@@ -407,12 +430,13 @@ fn client_credentials(
         ));
     }
     let client_id = client.client.client_id.as_str();
-    let Some(api) = resolve_api(&state.tenant, params)? else {
+    let tenant = state.tenant();
+    let Some(api) = resolve_api(&tenant, params)? else {
         return Err(OAuthError::access_denied(
             "No audience parameter was provided, and no default audience has been configured",
         ));
     };
-    let Some(client_grant) = state.tenant.client_grant(client_id, &api.identifier) else {
+    let Some(client_grant) = tenant.client_grant(client_id, &api.identifier) else {
         return Err(OAuthError::access_denied(format!(
             "Client is not authorized to access \"{}\". You need to create a \"client-grant\" associated to this API.",
             api.identifier
@@ -451,9 +475,9 @@ fn password(
 ) -> Result<TokenResponse, OAuthError> {
     let username = params.require("username")?;
     let password = params.require("password")?;
-    let api = resolve_api(&state.tenant, params)?;
-    let user = state
-        .tenant
+    let tenant = state.tenant();
+    let api = resolve_api(&tenant, params)?;
+    let user = tenant
         .user_by_email(username)
         .filter(|user| user.password.matches(password));
     let Some(user) = user else {
@@ -476,6 +500,7 @@ fn password(
             auth_time: state.now(),
             gty: Some(Gty::Password),
             family: None,
+            replaces: None,
         },
     )
 }

@@ -2,26 +2,49 @@
 //!
 //! Every grant (including token exchange) mints through [`TokenIssuer`], so the shape of a
 //! token depends only on the API's token dialect and never on the grant that asked for it.
+//! The issuer holds the tenant's [`KeySet`] behind an [`ArcSwap`]: each token is signed
+//! with the current key of one loaded set, and a rotation swaps in a new set without ever
+//! making a signer wait.
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::clock::Clock;
-use crate::keys::{SigningKey, random_token};
+use crate::keys::{KeySet, SigningKey, random_token};
 use crate::oauth_error::OAuthError;
-use crate::tenant::{ResourceServer, TokenDialect, User};
+use crate::store::PendingRefresh;
+use crate::tenant::{ResourceServer, Tenant, TokenDialect, User};
 
 /// Lifetime of access tokens that name no API (Auth0's userinfo-only tokens).
 const USERINFO_TOKEN_LIFETIME: u64 = 86_400;
 /// Lifetime of ID tokens (Auth0's default, 10 hours).
 const ID_TOKEN_LIFETIME: u64 = 36_000;
+/// Clock skew verifiers commonly allow; a retired key stays published this much longer.
+const VERIFIER_LEEWAY: u64 = 60;
+
+/// How long a key that stops being current must stay published: the longest lifetime of
+/// any token it may have signed (every API's, userinfo-only and ID tokens), plus leeway.
+pub(crate) fn longest_token_lifetime(tenant: &Tenant) -> u64 {
+    tenant
+        .resource_servers
+        .iter()
+        .map(|api| api.token_lifetime)
+        .chain([USERINFO_TOKEN_LIFETIME, ID_TOKEN_LIFETIME])
+        .max()
+        .unwrap_or(USERINFO_TOKEN_LIFETIME)
+        .saturating_add(VERIFIER_LEEWAY)
+}
 
 /// Signs the tenant's tokens. One per server; shared through the app state.
 #[derive(Debug)]
 pub(crate) struct TokenIssuer {
     /// The `iss` of every token, with its trailing slash as Auth0 writes it.
     issuer: String,
-    key: SigningKey,
+    /// Current, next and previous keys; replaced whole by a rotation.
+    keys: ArcSwap<KeySet>,
     clock: Clock,
 }
 
@@ -126,8 +149,12 @@ struct IdTokenClaims<'a> {
 }
 
 impl TokenIssuer {
-    pub(crate) fn new(issuer: String, key: SigningKey, clock: Clock) -> Self {
-        Self { issuer, key, clock }
+    pub(crate) fn new(issuer: String, keys: KeySet, clock: Clock) -> Self {
+        Self {
+            issuer,
+            keys: ArcSwap::from_pointee(keys),
+            clock,
+        }
     }
 
     /// The issuer identifier, ending with `/`.
@@ -135,9 +162,15 @@ impl TokenIssuer {
         &self.issuer
     }
 
-    /// The signing key (for JWKS and for verifying this tenant's own tokens).
-    pub(crate) fn key(&self) -> &SigningKey {
-        &self.key
+    /// The key set now (for JWKS and for verifying this tenant's own tokens). Hold it
+    /// only for the request at hand: a rotation replaces it.
+    pub(crate) fn keys(&self) -> arc_swap::Guard<Arc<KeySet>> {
+        self.keys.load()
+    }
+
+    /// Makes `keys` the key set every later token is signed with.
+    pub(crate) fn swap_keys(&self, keys: Arc<KeySet>) {
+        self.keys.store(keys);
     }
 
     /// The clock every expiry is computed with.
@@ -191,12 +224,14 @@ impl TokenIssuer {
             permissions: dialect.has_permissions().then_some(spec.permissions),
             extra: &spec.extra_claims,
         };
+        let keys = self.keys.load();
+        let key = keys.current();
         let header = Header {
             alg: "RS256",
             typ: if rfc9068 { "at+jwt" } else { "JWT" },
-            kid: self.key.kid(),
+            kid: key.kid(),
         };
-        let token = self.sign(&header, &claims)?;
+        let token = Self::sign(key, &header, &claims)?;
         Ok(MintedToken {
             token,
             expires_in: lifetime,
@@ -230,16 +265,22 @@ impl TokenIssuer {
             email: email.then_some(user.email.as_str()),
             email_verified: email.then_some(user.email_verified),
         };
+        let keys = self.keys.load();
+        let key = keys.current();
         let header = Header {
             alg: "RS256",
             typ: "JWT",
-            kid: self.key.kid(),
+            kid: key.kid(),
         };
-        self.sign(&header, &claims)
+        Self::sign(key, &header, &claims)
     }
 
-    fn sign<C: Serialize>(&self, header: &Header<'_>, claims: &C) -> Result<String, OAuthError> {
-        self.key.sign_jwt(header, claims).map_err(|error| {
+    fn sign<C: Serialize>(
+        key: &SigningKey,
+        header: &Header<'_>,
+        claims: &C,
+    ) -> Result<String, OAuthError> {
+        key.sign_jwt(header, claims).map_err(|error| {
             tracing::error!(%error, "signing a token failed");
             OAuthError::server_error("The token could not be signed")
         })
@@ -252,8 +293,8 @@ impl TokenIssuer {
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| "The token is not a JWT".to_owned())?;
         let kid = header.kid.as_deref().unwrap_or_default();
-        let key = self
-            .key
+        let keys = self.keys.load();
+        let key = keys
             .decoding_key(kid)
             .ok_or_else(|| "The token was not signed by this tenant".to_owned())?;
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
@@ -287,6 +328,10 @@ pub(crate) struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// The refresh token above, not yet stored: `/oauth/token` commits it (to the data
+    /// dir, when there is one) before the response is sent.
+    #[serde(skip)]
+    pub pending_refresh: Option<PendingRefresh>,
 }
 
 impl TokenResponse {
@@ -300,6 +345,7 @@ impl TokenResponse {
             scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
             id_token: None,
             refresh_token: None,
+            pending_refresh: None,
         }
     }
 }

@@ -55,7 +55,8 @@ pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: Header
         .get("sub")
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default();
-    let Some(user) = state.tenant.user_by_id(sub) else {
+    let tenant = state.tenant();
+    let Some(user) = tenant.user_by_id(sub) else {
         return OAuthError::invalid_token("The token's user does not exist").into_response();
     };
     let scopes: Vec<&str> = claims

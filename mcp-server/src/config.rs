@@ -91,6 +91,11 @@ pub struct Cli {
     /// Upstream API call total timeout, in milliseconds.
     #[arg(long, env = "MCP_UPSTREAM_TIMEOUT_MS", default_value_t = 5_000)]
     pub upstream_timeout_ms: u64,
+    /// Extra CA certificates (PEM) to trust for outbound HTTPS (the tenant's discovery, keys
+    /// and token exchange, and the upstream API), besides the system's: e.g. the `ca.pem`
+    /// of `fake-auth0 --tls`.
+    #[arg(long, env = "AUTH0_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -164,6 +169,8 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// Bound on cached exchanged tokens.
     pub exchange_cache_capacity: u64,
+    /// Extra root certificates (PEM file) for outbound HTTPS (`--ca-file`).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -187,6 +194,7 @@ impl Default for Config {
             exchange_timeout: Duration::from_secs(5),
             upstream_timeout: Duration::from_secs(5),
             exchange_cache_capacity: 10_000,
+            ca_file: None,
         }
     }
 }
@@ -296,6 +304,7 @@ impl TryFrom<Cli> for Config {
             exchange_timeout: millis("MCP_EXCHANGE_TIMEOUT_MS", cli.exchange_timeout_ms)?,
             upstream_timeout: millis("MCP_UPSTREAM_TIMEOUT_MS", cli.upstream_timeout_ms)?,
             exchange_cache_capacity: Config::default().exchange_cache_capacity,
+            ca_file: cli.ca_file,
         })
     }
 }
@@ -380,6 +389,20 @@ mod tests {
         assert_eq!(
             config.mcp_endpoint().as_str(),
             "https://mcp.example.com/base/mcp"
+        );
+    }
+
+    #[test]
+    fn a_ca_file_is_read_at_start_and_a_bad_one_names_itself() {
+        let config = parse(&["--ca-file", "/nonexistent/fake-auth0/ca.pem"]).unwrap();
+        assert_eq!(
+            config.ca_file.as_deref(),
+            Some(std::path::Path::new("/nonexistent/fake-auth0/ca.pem"))
+        );
+        let error = crate::server::app(&config, Default::default()).unwrap_err();
+        assert!(
+            error.to_string().contains("/nonexistent/fake-auth0/ca.pem"),
+            "{error}"
         );
     }
 

@@ -68,6 +68,8 @@ pub struct ExchangeConfig {
     /// How long before either token's expiry a cached token stops being used, so that it
     /// is still valid when the upstream API checks it.
     pub safety_margin: Duration,
+    /// Root certificates trusted besides the system's (`--ca-file`).
+    pub root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl ExchangeConfig {
@@ -92,6 +94,7 @@ impl ExchangeConfig {
             timeout: Duration::from_secs(5),
             cache_capacity: 10_000,
             safety_margin: Duration::from_secs(30),
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -307,6 +310,7 @@ impl TokenExchanger {
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("mcp-server/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(config.root_certificates.iter().cloned())
             .build()?;
         let cache = Cache::builder()
             .name("token-exchange")

@@ -73,6 +73,11 @@ impl Greeter {
         exchange.cache_capacity = config.exchange_cache_capacity;
         let mut upstream = UpstreamConfig::new(config.api_base_url.clone());
         upstream.timeout = config.upstream_timeout;
+        if let Some(ca_file) = &config.ca_file {
+            let roots = service_kit::read_ca_file(ca_file)?;
+            exchange.root_certificates.clone_from(&roots);
+            upstream.root_certificates = roots;
+        }
         Ok(Greeter {
             exchanger: TokenExchanger::new(exchange, metrics.clone())?,
             upstream: UpstreamClient::new(&upstream, metrics)?,

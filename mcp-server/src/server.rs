@@ -130,10 +130,13 @@ async fn metrics_text(State(metrics): State<Metrics>) -> Response {
 
 /// Builds the application. `shutdown` cancels rmcp's sessions and open streams.
 pub fn app(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Router> {
-    let http = reqwest::Client::builder()
+    let mut http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(5))
-        .build()?;
+        .timeout(Duration::from_secs(5));
+    if let Some(ca_file) = &config.ca_file {
+        http = http.tls_certs_merge(service_kit::read_ca_file(ca_file)?);
+    }
+    let http = http.build()?;
     let verifier = Verifier::new(
         VerifierConfig::new(config.issuer.clone(), config.audience.clone()),
         http.clone(),

@@ -28,6 +28,8 @@ pub struct UpstreamConfig {
     pub connect_timeout: Duration,
     /// Time allowed for a whole request, body included.
     pub timeout: Duration,
+    /// Root certificates trusted besides the system's (`--ca-file`).
+    pub root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl UpstreamConfig {
@@ -37,6 +39,7 @@ impl UpstreamConfig {
             base_url,
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -144,6 +147,7 @@ impl UpstreamClient {
             // A redirect could carry the token to another host.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("mcp-server/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(config.root_certificates.iter().cloned())
             .build()?;
         Ok(Self {
             http,

@@ -9,8 +9,10 @@
 //! - [`serve`]: `axum::serve` with `TCP_NODELAY` and graceful shutdown.
 //! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM.
 //! - [`healthcheck`]: the `healthcheck` subcommand that container images run instead of curl.
+//! - [`read_ca_file`]: extra root certificates for outbound HTTPS (`--ca-file`), e.g. the
+//!   local CA of `fake-auth0 --tls`.
 
-use std::{future::Future, io, net::SocketAddr, process::ExitCode, time::Duration};
+use std::{future::Future, io, net::SocketAddr, path::Path, process::ExitCode, time::Duration};
 
 use axum::{Router, serve::ListenerExt as _};
 use tokio::net::TcpListener;
@@ -60,6 +62,7 @@ pub async fn bind(address: SocketAddr, service: &str, setting: &str) -> io::Resu
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.
+/// Handlers can extract the caller's address with `ConnectInfo<SocketAddr>`.
 ///
 /// `axum::serve` leaves Nagle's algorithm on. With streamed (SSE) replies, Nagle and the
 /// client's delayed ACK add about 40 ms to every response, so every accepted socket gets
@@ -73,9 +76,38 @@ pub async fn serve(
         // A socket that refuses the option still works, only slower: not worth failing.
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address is an extension of every request (`ConnectInfo<SocketAddr>`), for
+    // routes that only loopback callers may use.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Reads a PEM file of one or more CA certificates to trust for outbound HTTPS in addition
+/// to the system's roots (add them with `reqwest::ClientBuilder::tls_certs_merge`).
+///
+/// The error names the file, so a wrong `--ca-file` is reported at start, not as a TLS
+/// failure on the first request.
+pub fn read_ca_file(path: &Path) -> io::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|error| {
+        io::Error::new(error.kind(), format!("CA file {}: {error}", path.display()))
+    })?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("CA file {}: not PEM certificates: {error}", path.display()),
+        )
+    })?;
+    if certificates.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("CA file {}: no certificate in it", path.display()),
+        ));
+    }
+    Ok(certificates)
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (what `docker stop` sends).
@@ -109,18 +141,37 @@ pub async fn shutdown_signal() {
 /// Container images built `FROM scratch` have no curl, so each binary checks itself. An
 /// unspecified listen address (`0.0.0.0`, `::`) is reached through loopback.
 pub async fn healthcheck(listen: SocketAddr) -> ExitCode {
-    let url = health_url(listen);
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-    {
+    check_health(&health_url(listen), reqwest::Client::builder()).await
+}
+
+/// [`healthcheck`] for a server speaking HTTPS with a certificate from the CA in `ca_file`
+/// (e.g. `fake-auth0 --tls`): `GET https://localhost:<port>/health` when the listen address
+/// is loopback or unspecified (the certificate names `localhost`), else the address itself.
+pub async fn healthcheck_https(listen: SocketAddr, ca_file: &Path) -> ExitCode {
+    let roots = match read_ca_file(ca_file) {
+        Ok(roots) => roots,
+        Err(error) => {
+            eprintln!("healthcheck: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        format!("https://localhost:{}/health", listen.port())
+    } else {
+        format!("https://{listen}/health")
+    };
+    check_health(&url, reqwest::Client::builder().tls_certs_merge(roots)).await
+}
+
+async fn check_health(url: &str, client: reqwest::ClientBuilder) -> ExitCode {
+    let client = match client.timeout(Duration::from_secs(2)).build() {
         Ok(client) => client,
         Err(error) => {
             eprintln!("healthcheck: cannot build an HTTP client: {error}");
             return ExitCode::FAILURE;
         }
     };
-    match client.get(&url).send().await {
+    match client.get(url).send().await {
         Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
         Ok(response) => {
             eprintln!("healthcheck: {url} answered {}", response.status());
@@ -163,6 +214,24 @@ mod tests {
         assert_eq!(
             health_url("127.0.0.1:8787".parse().unwrap()),
             "http://127.0.0.1:8787/health"
+        );
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused_with_its_name() {
+        let path = std::env::temp_dir().join(format!("service-kit-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, "not a certificate\n").unwrap();
+        let error = read_ca_file(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            error.to_string().contains(&path.display().to_string()),
+            "{error}"
+        );
+        let missing = read_ca_file(Path::new("/nonexistent/ca.pem")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        assert!(
+            missing.to_string().contains("/nonexistent/ca.pem"),
+            "{missing}"
         );
     }
 

@@ -5,6 +5,7 @@
 //! server's. The clap [`Cli`] is the outside view (strings); [`Config`] is the typed view.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bearer_auth::{Issuer, JwksSettings};
@@ -25,6 +26,10 @@ pub struct Cli {
         default_value = "http://localhost:8787/"
     )]
     pub api_auth0_audience: String,
+    /// Extra CA certificates (PEM) to trust for HTTPS to the tenant, besides the system's:
+    /// e.g. the `ca.pem` of `fake-auth0 --tls`.
+    #[arg(long, env = "AUTH0_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Address to listen on; containers use 0.0.0.0:8787.
     #[arg(long, env = "UPSTREAM_API_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
@@ -57,6 +62,8 @@ pub struct Config {
     pub leeway: Duration,
     /// JWKS cache intervals; tests shorten them.
     pub jwks: JwksSettings,
+    /// Extra root certificates (PEM file) for HTTPS to the tenant (`--ca-file`).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -68,6 +75,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             leeway: Duration::from_secs(30),
             jwks: JwksSettings::default(),
+            ca_file: None,
         }
     }
 }
@@ -86,6 +94,7 @@ impl TryFrom<Cli> for Config {
             issuer,
             audience,
             listen: cli.listen,
+            ca_file: cli.ca_file,
             ..Config::default()
         })
     }
@@ -112,6 +121,19 @@ mod tests {
         assert_eq!(config.issuer.as_str(), "https://tenant.us.auth0.com/");
         assert_eq!(config.audience, "https://api.example.com/");
         assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn a_ca_file_is_read_at_start_and_a_bad_one_names_itself() {
+        let cli =
+            Cli::try_parse_from(["upstream-api", "--ca-file", "/nonexistent/ca.pem"]).unwrap();
+        let config = Config::try_from(cli).unwrap();
+        assert_eq!(
+            config.ca_file.as_deref(),
+            Some(std::path::Path::new("/nonexistent/ca.pem"))
+        );
+        let error = crate::verifier(&config).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
     }
 
     #[test]

@@ -35,9 +35,11 @@ pub use service_kit::LogFormat;
 
 /// Builds the verifier for `config`; key loading starts in the background.
 pub fn verifier(config: &Config) -> anyhow::Result<Verifier> {
-    let http = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .build()?;
+    let mut http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
+    if let Some(ca_file) = &config.ca_file {
+        http = http.tls_certs_merge(service_kit::read_ca_file(ca_file)?);
+    }
+    let http = http.build()?;
     let mut verifier_config = VerifierConfig::new(config.issuer.clone(), config.audience.clone());
     verifier_config.leeway = config.leeway;
     verifier_config.jwks = config.jwks.clone();

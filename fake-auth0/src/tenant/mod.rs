@@ -44,6 +44,10 @@ pub struct Tenant {
     /// Custom Token Exchange profiles (`POST /api/v2/token-exchange-profiles`).
     #[serde(default)]
     pub token_exchange_profiles: Vec<TokenExchangeProfile>,
+    /// Actions (`/api/v2/actions/actions`): built-in templates with their secrets, which a
+    /// profile created through the Management API binds by `action_id`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
 }
 
 /// Tenant-wide settings (`/api/v2/tenants/settings`).
@@ -315,12 +319,120 @@ pub struct Permission {
 #[serde(deny_unknown_fields)]
 pub struct Connection {
     pub name: String,
+    /// Whether third-party applications may use the connection (Auth0's "domain level"
+    /// connection). Recorded for the Management API; fake-auth0 lets every client log in.
+    #[serde(default)]
+    pub is_domain_connection: bool,
 }
 
 impl Default for Connection {
     fn default() -> Self {
         Self {
             name: "Username-Password-Authentication".to_owned(),
+            is_domain_connection: false,
+        }
+    }
+}
+
+/// An Action (`/api/v2/actions/actions`): one of fake-auth0's built-in templates, named and
+/// configured with secrets as in Auth0 (values are strings; the list secrets of the
+/// on-behalf-of template hold JSON arrays). A tenant file may write list values as lists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// `act_…`.
+    pub id: String,
+    pub name: String,
+    /// The built-in template the Action runs.
+    pub template: ActionTemplate,
+    #[serde(default)]
+    pub secrets: Vec<ActionSecret>,
+}
+
+/// The built-in Action templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActionTemplate {
+    /// Auth0's marketplace template "On-behalf-of token exchange for first-party apps".
+    #[serde(rename = "first-party-on-behalf-of")]
+    FirstPartyOnBehalfOf,
+}
+
+/// One secret of an Action; `Debug` never shows the value.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSecret {
+    pub name: String,
+    pub value: SecretValue,
+}
+
+impl std::fmt::Debug for ActionSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionSecret")
+            .field("name", &self.name)
+            .field("value", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A secret's value: a string as Auth0 stores it, or a list in a tenant file.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SecretValue {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Action {
+    /// The template's configuration from the secrets, checked the way the template's
+    /// `loadConfig` reads them: `SUBJECT_TOKEN_AUDIENCE` a string, the other three JSON
+    /// arrays of strings; all required and non-empty. The error names what is missing.
+    pub fn config(&self) -> Result<crate::token_exchange::ActionConfig, String> {
+        use crate::token_exchange::{ActionConfig, OnBehalfOfConfig};
+        let secret = |name: &str| {
+            self.secrets
+                .iter()
+                .rev()
+                .find(|s| s.name == name)
+                .map(|s| &s.value)
+                .ok_or_else(|| format!("action `{}` has no secret {name}", self.id))
+        };
+        let list = |name: &str| -> Result<Vec<String>, String> {
+            let list = match secret(name)? {
+                SecretValue::List(list) => list.clone(),
+                SecretValue::Text(text) => serde_json::from_str(text).map_err(|_| {
+                    format!(
+                        "action `{}`: secret {name} must be a JSON array of strings",
+                        self.id
+                    )
+                })?,
+            };
+            if list.is_empty() {
+                return Err(format!(
+                    "action `{}`: secret {name} must not be empty",
+                    self.id
+                ));
+            }
+            Ok(list)
+        };
+        let audience = match secret("SUBJECT_TOKEN_AUDIENCE")? {
+            SecretValue::Text(text) if !text.trim().is_empty() => text.clone(),
+            _ => {
+                return Err(format!(
+                    "action `{}`: secret SUBJECT_TOKEN_AUDIENCE must be a non-empty string",
+                    self.id
+                ));
+            }
+        };
+        match self.template {
+            ActionTemplate::FirstPartyOnBehalfOf => Ok(ActionConfig::FirstPartyOnBehalfOf {
+                name: Some(self.name.clone()),
+                secrets: OnBehalfOfConfig {
+                    subject_token_audience: audience,
+                    allowed_client_ids: list("ALLOWED_CLIENT_IDS")?,
+                    allowed_target_audiences: list("ALLOWED_TARGET_AUDIENCES")?,
+                    allowed_scopes: list("ALLOWED_SCOPES")?,
+                },
+            }),
         }
     }
 }
@@ -469,7 +581,7 @@ impl Tenant {
     }
 
     /// Checks references between objects, so a typo fails at start and not at login.
-    fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let mut identifiers = HashSet::new();
         for (i, api) in self.resource_servers.iter().enumerate() {
             if !identifiers.insert(api.identifier.as_str()) {
@@ -591,6 +703,28 @@ impl Tenant {
         }
         crate::token_exchange::validate_profiles(&self.token_exchange_profiles)
             .map_err(|message| format!("token_exchange_profiles: {message}"))?;
+        let mut action_ids = HashSet::new();
+        for (i, action) in self.actions.iter().enumerate() {
+            if !action.id.starts_with("act_") || action.id.len() == "act_".len() {
+                return Err(format!(
+                    "actions[{i}].id: `{}` must start with `act_`",
+                    action.id
+                ));
+            }
+            if !action_ids.insert(action.id.as_str()) {
+                return Err(format!("actions[{i}].id: `{}` is used twice", action.id));
+            }
+        }
+        for (i, profile) in self.token_exchange_profiles.iter().enumerate() {
+            if let Some(action_id) = &profile.action_id
+                && !action_ids.contains(action_id.as_str())
+                && !self.actions.is_empty()
+            {
+                return Err(format!(
+                    "token_exchange_profiles[{i}].action_id: no action `{action_id}`"
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use crate::keys::random_token;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::params::FormParams;
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
-use crate::store::RefreshGrant;
+use crate::store::{PendingRefresh, RefreshGrant};
 use crate::tenant::{Client, GrantType, ResourceServer, User};
 use crate::tokens::{AccessTokenSpec, TokenResponse};
 
@@ -141,8 +141,9 @@ pub(crate) fn exchange(
             ),
         ));
     }
+    let tenant_snapshot = state.tenant();
     let Some(profile) = find_profile(
-        &state.tenant.token_exchange_profiles,
+        &tenant_snapshot.token_exchange_profiles,
         request.subject_token_type,
     ) else {
         return Err(rejected(
@@ -151,7 +152,7 @@ pub(crate) fn exchange(
         ));
     };
     let api = match request.audience {
-        Some(audience) => match state.tenant.resource_server(audience) {
+        Some(audience) => match tenant_snapshot.resource_server(audience) {
             Some(api) => Some(api),
             None => {
                 return Err(rejected(
@@ -160,14 +161,15 @@ pub(crate) fn exchange(
                 ));
             }
         },
-        None => match state.tenant.settings.default_audience.as_deref() {
-            Some(default) => state.tenant.resource_server(default),
+        None => match tenant_snapshot.settings.default_audience.as_deref() {
+            Some(default) => tenant_snapshot.resource_server(default),
             None => None,
         },
     };
+    let keys = state.tokens.keys();
     let tenant = TenantView {
         issuer: state.issuer(),
-        keys: state.tokens.key(),
+        keys: &**keys,
         now: state.now(),
     };
     let actor_sub = match &request.actor {
@@ -197,7 +199,7 @@ pub(crate) fn exchange(
     };
     let user_id = decided_user(action_for(profile).execute(&event, &tenant))
         .map_err(|(reason, error)| rejected(reason, error))?;
-    let Some(user) = state.tenant.user_by_id(&user_id) else {
+    let Some(user) = tenant_snapshot.user_by_id(&user_id) else {
         tracing::info!(
             client_id,
             user_id,
@@ -318,7 +320,7 @@ fn issue(
     // Under RBAC the `_authz` dialects list the user's permissions on the API.
     let permissions = api
         .filter(|api| api.enforce_policies)
-        .map(|api| state.tenant.user_permissions(user, api))
+        .map(|api| state.tenant().user_permissions(user, api))
         .unwrap_or_default();
     // offline_access, as Auth0 grants it: never with an actor, only to clients allowed the
     // refresh_token grant, and only for APIs that allow offline access.
@@ -370,10 +372,11 @@ fn issue(
     if has(OFFLINE_ACCESS) {
         // A plain refresh token of the tenant: refreshing it issues ordinary tokens for the
         // user, without running the Action again.
+        // `/oauth/token` stores it (durably, with a data dir) before responding.
         let token = random_token(32);
-        state.stores.refresh_tokens.insert(
-            token.clone(),
-            RefreshGrant {
+        response.pending_refresh = Some(PendingRefresh {
+            token: token.clone(),
+            grant: RefreshGrant {
                 family: random_token(16),
                 client_id: client_id.to_owned(),
                 user_id: user.user_id.clone(),
@@ -381,9 +384,9 @@ fn issue(
                 requested_scopes: granted.clone(),
                 auth_time: now,
             },
-            now + REFRESH_TOKEN_LIFETIME,
-            now,
-        );
+            expires_at: now + REFRESH_TOKEN_LIFETIME,
+            spent: None,
+        });
         response.refresh_token = Some(token);
     }
     Ok(response)

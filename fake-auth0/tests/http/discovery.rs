@@ -29,19 +29,24 @@ async fn both_metadata_documents_describe_the_same_server() {
 }
 
 #[tokio::test]
-async fn the_jwks_holds_one_public_rs256_key_named_by_its_thumbprint() {
+async fn the_jwks_holds_the_current_and_next_public_rs256_keys_named_by_their_thumbprints() {
     let app = spawn_app().await;
     let jwks: serde_json::Value = app.get(".well-known/jwks.json").await.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    let key = &keys[0];
-    assert_eq!(key["kty"], "RSA");
-    assert_eq!(key["alg"], "RS256");
-    assert_eq!(key["use"], "sig");
-    assert!(key.get("d").is_none(), "no private member");
-    let kid =
-        fake_auth0::keys::rsa_thumbprint(key["n"].as_str().unwrap(), key["e"].as_str().unwrap());
-    assert_eq!(key["kid"], kid);
+    // The current key, and the next one published ahead of its turn, as Auth0 does.
+    assert_eq!(keys.len(), 2);
+    for key in keys {
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["alg"], "RS256");
+        assert_eq!(key["use"], "sig");
+        assert!(key.get("d").is_none(), "no private member");
+        let kid = fake_auth0::keys::rsa_thumbprint(
+            key["n"].as_str().unwrap(),
+            key["e"].as_str().unwrap(),
+        );
+        assert_eq!(key["kid"], kid);
+    }
+    assert_ne!(keys[0]["kid"], keys[1]["kid"]);
 }
 
 #[tokio::test]

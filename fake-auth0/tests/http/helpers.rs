@@ -41,6 +41,15 @@ fn init_test_log() {
 }
 
 pub async fn spawn_app_with(tenant: Tenant) -> TestApp {
+    spawn_configured(tenant, false).await
+}
+
+/// The demo tenant with the control surface (`/_control/…`) on.
+pub async fn spawn_app_with_control() -> TestApp {
+    spawn_configured(Tenant::demo(), true).await
+}
+
+async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
     init_test_log();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -48,6 +57,8 @@ pub async fn spawn_app_with(tenant: Tenant) -> TestApp {
     let config = Config {
         issuer: Url::parse(&issuer).unwrap(),
         tenant,
+        control,
+        ..Config::default()
     };
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {

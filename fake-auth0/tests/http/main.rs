@@ -4,10 +4,13 @@
 mod authorization_code;
 mod bad_input;
 mod client_credentials;
+mod control;
 mod discovery;
 mod helpers;
+mod management;
 mod other_endpoints;
 mod password;
 mod refresh;
 mod registration;
+mod tls;
 mod token_exchange;

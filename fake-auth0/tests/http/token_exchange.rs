@@ -30,6 +30,7 @@ impl Fake {
         let config = Config {
             issuer: issuer.parse().unwrap(),
             tenant: test_tenant(&issuer),
+            ..Config::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(fake_auth0::serve(config, listener, async {

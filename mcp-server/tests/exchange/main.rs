@@ -8,5 +8,6 @@
 mod cache;
 mod failures;
 mod greet;
+mod https;
 mod real;
 mod support;

@@ -238,15 +238,33 @@ impl Gate {
     }
 
     async fn handle(&self, request: Request, next: Next) -> Result<Response, GateError> {
-        if !self.origin_allowed(request.headers()) {
-            tracing::warn!(origin = ?request.headers().get(header::ORIGIN), "refused a request from a disallowed Origin");
+        // Read the whole (bounded) body before any refusal. Answering while the client is
+        // still sending leaves unread bytes on the connection, so hyper closes it without
+        // saying so, and a client that reuses it for its next request (the discovery that
+        // follows every first 401) sees "server disconnected".
+        let method = request.method().clone();
+        let (mut parts, body) = request.into_parts();
+        let body = if method == Method::POST {
+            match Limited::new(body, MAX_BODY_BYTES).collect().await {
+                Ok(collected) => Some(collected.to_bytes()),
+                Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                    return Err(GateError::BodyTooLarge);
+                }
+                Err(_) => return Err(GateError::BodyUnreadable),
+            }
+        } else {
+            None
+        };
+
+        if !self.origin_allowed(&parts.headers) {
+            tracing::warn!(origin = ?parts.headers.get(header::ORIGIN), "refused a request from a disallowed Origin");
             return Err(GateError::OriginNotAllowed);
         }
-        let caller = self.authenticate(request.headers(), request.uri()).await?;
+        let caller = self.authenticate(&parts.headers, &parts.uri).await?;
         let subject: Arc<str> = Arc::from(caller.token.subject.as_str());
 
-        let session_id = request
-            .headers()
+        let session_id = parts
+            .headers
             .get(MCP_SESSION_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
@@ -263,27 +281,16 @@ impl Gate {
             }
         }
 
-        let method = request.method().clone();
-        let (mut parts, body) = request.into_parts();
-        let body = if method == Method::POST {
-            let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
-                    return Err(GateError::BodyTooLarge);
-                }
-                Err(_) => return Err(GateError::BodyUnreadable),
-            };
-            if let Some(tool) = forbidden_tool(&bytes, &caller.token) {
-                self.inner
-                    .metrics
-                    .tool_call(tool.as_str(), "insufficient_scope");
-                let scope = tool.permission().unwrap_or_default();
-                return Err(GateError::InsufficientScope(scope));
-            }
-            Body::from(bytes)
-        } else {
-            body
-        };
+        if let Some(bytes) = &body
+            && let Some(tool) = forbidden_tool(bytes, &caller.token)
+        {
+            self.inner
+                .metrics
+                .tool_call(tool.as_str(), "insufficient_scope");
+            let scope = tool.permission().unwrap_or_default();
+            return Err(GateError::InsufficientScope(scope));
+        }
+        let body = body.map_or_else(Body::empty, Body::from);
         // The raw token travels on only inside `Caller` (whose Debug hides it): rmcp, its
         // logs and the tools see the request without the credential.
         parts.headers.remove(header::AUTHORIZATION);

@@ -240,3 +240,61 @@ async fn an_oversized_body_is_refused() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+/// Every MCP client's first request is refused with 401 and followed, on the same
+/// keep-alive connection, by discovery. The refusal must leave the connection usable:
+/// answering before the request body is read made hyper drop the connection silently, and
+/// the official Python SDK then failed with "server disconnected".
+#[tokio::test]
+async fn a_refused_request_leaves_the_connection_usable_for_discovery() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let stack = Stack::start().await;
+    let url = url::Url::parse(&stack.mcp()).unwrap();
+    let authority = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut socket = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    // A body large enough not to arrive with the headers.
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"pad":"{}"}}}}"#,
+        "x".repeat(256 * 1024)
+    );
+    let post = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(post.as_bytes()).await.unwrap();
+    let first = read_response(&mut socket).await;
+    assert!(first.starts_with("HTTP/1.1 401"), "{first}");
+
+    let get =
+        format!("GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+    socket.write_all(get.as_bytes()).await.unwrap();
+    let second = read_response(&mut socket).await;
+    assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+
+    /// Reads one response whose body has a Content-Length (all of these do).
+    async fn read_response(socket: &mut tokio::net::TcpStream) -> String {
+        let mut received = Vec::new();
+        let mut chunk = [0_u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&received).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if received.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+            let read = socket.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "the server closed the connection: {text}");
+            received.extend_from_slice(&chunk[..read]);
+        }
+    }
+}

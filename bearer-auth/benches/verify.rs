@@ -20,13 +20,19 @@ fn verify(c: &mut Criterion) {
         .build()
         .unwrap();
     let key = SigningKey::generate("bench-key");
-    let (verifier, token, expired) = runtime.block_on(async {
+    let (verifier, remembering, token, expired) = runtime.block_on(async {
         let server = KeyServer::start(&[&key]).await;
-        let verifier = Verifier::new(
+        // The full verification every time: the verified-token cache turned off.
+        let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
+        config.verified_cache_capacity = 0;
+        let verifier = Verifier::new(config, reqwest::Client::new());
+        verifier.ready().await;
+        // The default configuration, which remembers verified tokens.
+        let remembering = Verifier::new(
             VerifierConfig::new(server.issuer().clone(), AUDIENCE),
             reqwest::Client::new(),
         );
-        verifier.ready().await;
+        remembering.ready().await;
         // A token shaped like Auth0's: RFC 9068 claims plus RBAC permissions.
         let claims = json!({
             "sub": "auth0|0123456789abcdef01234567",
@@ -41,14 +47,22 @@ fn verify(c: &mut Criterion) {
             AUDIENCE,
             json!({ "exp": 1000, "iat": 900 }),
         );
-        (verifier, token, expired)
+        (verifier, remembering, token, expired)
     });
     assert!(runtime.block_on(verifier.verify(&token)).is_ok());
+    assert!(runtime.block_on(remembering.verify(&token)).is_ok());
 
     c.bench_function("verify RS256-2048 (valid, keys cached)", |b| {
         b.to_async(&runtime)
             .iter(|| async { black_box(verifier.verify(black_box(&token)).await.is_ok()) });
     });
+    c.bench_function(
+        "verify RS256-2048 (valid, seen before: verified-token cache hit)",
+        |b| {
+            b.to_async(&runtime)
+                .iter(|| async { black_box(remembering.verify(black_box(&token)).await.is_ok()) });
+        },
+    );
     c.bench_function("verify RS256-2048 (expired, keys cached)", |b| {
         b.to_async(&runtime)
             .iter(|| async { black_box(verifier.verify(black_box(&expired)).await.is_err()) });

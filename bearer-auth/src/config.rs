@@ -25,6 +25,14 @@ pub struct VerifierConfig {
     pub accepted_typ: Vec<String>,
     /// How the JWKS cache behaves.
     pub jwks: JwksSettings,
+    /// How many verified tokens to remember (10,000 by default; 0 turns the cache off).
+    ///
+    /// A token seen again within its lifetime is accepted after a SHA-256 and a lookup
+    /// instead of an RSA verification (≈ 1 µs instead of ≈ 17 µs): clients repeat their
+    /// token on every request, and the upstream API sees the same exchanged token until it
+    /// expires. A remembered token still has `exp` checked on every use, and counts only
+    /// while the key set that verified it is the current one (a rotation forgets it).
+    pub verified_cache_capacity: u64,
 }
 
 impl VerifierConfig {
@@ -42,6 +50,7 @@ impl VerifierConfig {
                 "JWT".to_owned(),
             ],
             jwks: JwksSettings::default(),
+            verified_cache_capacity: 10_000,
         }
     }
 }

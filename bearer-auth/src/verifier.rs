@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation};
 use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
 
 use crate::jwks::{self, FetchError, KeyEntry, KeySet};
@@ -20,6 +21,10 @@ use crate::{Issuer, TokenError, VerifiedToken, VerifierConfig};
 /// The largest token accepted, checked before any decoding (RFC 8725 §3.1 asks for
 /// limits; Auth0's tokens are about 1 KiB).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// How long a verified token is remembered at most; `exp` is checked on every use anyway,
+/// this only bounds how long an entry (and the key set it points at) stays in memory.
+const VERIFIED_TTL: Duration = Duration::from_secs(600);
 
 /// Header parameters that would make the token name its own key (RFC 8725 §3.10).
 const KEY_CARRYING_HEADERS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
@@ -56,6 +61,17 @@ struct Inner {
     generation: watch::Sender<u64>,
     /// The background refresh task, stopped when the last clone goes away.
     task: OnceLock<tokio::task::AbortHandle>,
+    /// Tokens that passed every check, by SHA-256 of the compact token (`None`: disabled).
+    verified: Option<moka::future::Cache<[u8; 32], Verified>>,
+}
+
+/// A token that passed every check, and the key set that verified it.
+#[derive(Clone)]
+struct Verified {
+    token: Arc<VerifiedToken>,
+    /// A hit counts only while this is still the current key set: a rotation, a refresh
+    /// or a stale set (dropped) all make the token go through full verification again.
+    keys: Arc<KeySet>,
 }
 
 impl Drop for Inner {
@@ -111,7 +127,14 @@ impl Verifier {
             .iter()
             .map(|t| normalize_typ(t))
             .collect();
+        let verified = (config.verified_cache_capacity > 0).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(config.verified_cache_capacity)
+                .time_to_live(VERIFIED_TTL)
+                .build()
+        });
         let inner = Arc::new(Inner {
+            verified,
             algorithms,
             accepted_typ,
             validations,
@@ -165,19 +188,66 @@ impl Verifier {
     /// Once keys are cached this makes no network call, except when the token names an
     /// unknown `kid` and no such refetch happened within `unknown_kid_cooldown`.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        let Some(cache) = &self.inner.verified else {
+            return self
+                .verify_uncached(token)
+                .await
+                .map(|(verified, _)| verified);
+        };
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(hit) = cache.get(&digest).await {
+            let current = self.inner.keys.load();
+            if current
+                .as_ref()
+                .is_some_and(|set| Arc::ptr_eq(set, &hit.keys) && self.inner.is_fresh(set))
+            {
+                // The only check whose answer changes with time (`nbf` and `iat` were in the
+                // past when it was verified and stay there); same rule as jsonwebtoken's.
+                let now = jsonwebtoken::get_current_timestamp();
+                if hit
+                    .token
+                    .expires_at
+                    .saturating_add(self.inner.config.leeway.as_secs())
+                    < now
+                {
+                    cache.invalidate(&digest).await;
+                    return Err(TokenError::Expired);
+                }
+                return Ok(VerifiedToken::clone(&hit.token));
+            }
+        }
+        let (verified, keys) = self.verify_uncached(token).await?;
+        let entry = Verified {
+            token: Arc::new(verified.clone()),
+            keys,
+        };
+        cache.insert(digest, entry).await;
+        Ok(verified)
+    }
+
+    /// The full verification; also returns the key set that verified the token.
+    async fn verify_uncached(
+        &self,
+        token: &str,
+    ) -> Result<(VerifiedToken, Arc<KeySet>), TokenError> {
         let (alg, kid) = self.inner.check_header(token)?;
         {
-            let keys = self.inner.keys.load();
-            let Some(set) = keys.as_ref().filter(|set| self.inner.is_fresh(set)) else {
+            let keys = self.inner.keys.load_full();
+            let Some(set) = keys.filter(|set| self.inner.is_fresh(set)) else {
                 return Err(TokenError::KeysUnavailable);
             };
             if let Some(entry) = set.keys.get(&kid) {
-                return self.inner.check_token(token, alg, entry);
+                let verified = self.inner.check_token(token, alg, entry)?;
+                return Ok((verified, set));
             }
         }
         let set = self.inner.refetch_for_unknown_kid(&kid).await?;
         let entry = set.keys.get(&kid).ok_or(TokenError::UnknownKey)?;
-        self.inner.check_token(token, alg, entry)
+        let verified = self.inner.check_token(token, alg, entry)?;
+        Ok((verified, set))
     }
 }
 
@@ -271,14 +341,23 @@ impl Inner {
     async fn refetch_for_unknown_kid(&self, kid: &str) -> Result<Arc<KeySet>, TokenError> {
         let cooldown = self.config.jwks.unknown_kid_cooldown;
         let recently = |last: &Option<Instant>| last.is_some_and(|at| at.elapsed() < cooldown);
-        // Checked before waiting on the fetch lock, so a flood of made-up kids costs nothing.
+        // Within the cooldown no new fetch starts, so a flood of made-up kids costs the IdP
+        // nothing. But the refetch that started the cooldown may still be in flight, and it
+        // may be fetching this very kid (right after a key rotation, many requests carry
+        // it at once): wait for it, then look again. The wait is bounded by fetch_timeout,
+        // and is free when no fetch is running.
         if recently(
             &self
                 .last_on_demand
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         ) {
-            return Err(TokenError::UnknownKey);
+            let _fetching = self.fetch_lock.lock().await;
+            return self
+                .keys
+                .load_full()
+                .filter(|set| set.keys.contains_key(kid))
+                .ok_or(TokenError::UnknownKey);
         }
         let Some(jwks_uri) = self.jwks_uri.get() else {
             return Err(TokenError::KeysUnavailable);

@@ -1,10 +1,11 @@
 //! The key cache: cold start, rotation, removal, floods of unknown kids, IdP outages.
-//! Every wait is on a counter (fetches or key loads) with a deadline, never a bare sleep.
+//! Every wait is on a counter (fetches or key loads) with a deadline, never a bare sleep;
+//! the one wait on the clock is for a token's `exp` to pass, which is what that test is about.
 
 use std::time::{Duration, Instant};
 
 use bearer_auth::testkit::SigningKey;
-use bearer_auth::{JwksSettings, TokenError, Verifier};
+use bearer_auth::{JwksSettings, TokenError, Verifier, VerifierConfig};
 use serde_json::json;
 
 use crate::{AUDIENCE, quick_settings, ready, server_with_key, verifier};
@@ -311,4 +312,57 @@ async fn an_idp_that_never_answers_cannot_make_requests_hang() {
     assert_eq!(refused.unwrap_err(), TokenError::UnknownKey);
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     assert!(verifier.verify(&token).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_repeated_token_gets_the_same_answer_as_its_first_verification() {
+    // Arrange: one verifier remembering tokens (the default), one verifying every time.
+    let (server, key) = server_with_key("key-1").await;
+    let remembering = verifier(&server, quick_settings());
+    let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
+    config.jwks = quick_settings();
+    config.verified_cache_capacity = 0;
+    let forgetful = Verifier::new(config, reqwest::Client::new());
+    ready(&remembering).await;
+    ready(&forgetful).await;
+    let token = key.token(
+        server.issuer(),
+        AUDIENCE,
+        json!({ "scope": "read:private" }),
+    );
+
+    // Act
+    let first = remembering.verify(&token).await.expect("valid");
+    let again = remembering.verify(&token).await.expect("still valid");
+    let uncached = forgetful.verify(&token).await.expect("valid");
+
+    // Assert
+    assert_eq!(first, again);
+    assert_eq!(first, uncached);
+    assert!(again.allows("read:private"));
+}
+
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_it_expires() {
+    // Arrange: no leeway, a token that expires in one second.
+    let (server, key) = server_with_key("key-1").await;
+    let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
+    config.jwks = quick_settings();
+    config.leeway = Duration::ZERO;
+    let verifier = Verifier::new(config, reqwest::Client::new());
+    ready(&verifier).await;
+    let expires_at = bearer_auth::testkit::now() + 1;
+    let token = key.token(server.issuer(), AUDIENCE, json!({ "exp": expires_at }));
+    assert!(verifier.verify(&token).await.is_ok(), "valid before exp");
+
+    // Act: let the wall clock pass `exp` (what is tested is the passing of time itself).
+    while bearer_auth::testkit::now() <= expires_at {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Assert: the remembered verification does not outlive the token.
+    assert_eq!(
+        verifier.verify(&token).await.unwrap_err(),
+        TokenError::Expired
+    );
 }

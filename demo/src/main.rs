@@ -1,0 +1,187 @@
+//! `cargo run` at the workspace root: the whole demo in one process.
+//!
+//! fake-auth0 on :4000, upstream-api on :8787 and mcp-server on :3001, with the contract's
+//! `localhost` URLs, so that an MCP client on this machine (Claude Code, MCP Inspector, the
+//! Python SDK) can sign in as a demo user and call the tools. It reuses the e2e crate's
+//! `TestStack`, so what the demo runs is exactly what the journeys test.
+
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use clap::Parser;
+use e2e::{BindError, DemoUser, Listeners, TestStack};
+
+/// The MCP + Auth0 demo: fake-auth0, upstream-api and mcp-server in one process.
+#[derive(Debug, Parser)]
+#[command(name = "demo", version, about)]
+struct Cli {
+    /// Port of fake-auth0 (the issuer is http://localhost:<port>/).
+    #[arg(long, env = "DEMO_IDP_PORT", default_value_t = 4000)]
+    idp_port: u16,
+    /// Port of upstream-api.
+    #[arg(long, env = "DEMO_API_PORT", default_value_t = 8787)]
+    api_port: u16,
+    /// Port of mcp-server (the MCP endpoint is http://localhost:<port>/mcp).
+    #[arg(long, env = "DEMO_MCP_PORT", default_value_t = 3001)]
+    mcp_port: u16,
+    /// Address to listen on (0.0.0.0 exposes the demo to the network: don't).
+    #[arg(long, env = "DEMO_LISTEN_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    listen_host: IpAddr,
+    /// Browser origins allowed to call /mcp (MCP Inspector's UI by default), comma separated.
+    #[arg(
+        long,
+        env = "MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "http://localhost:6274,http://127.0.0.1:6274"
+    )]
+    allowed_origins: Vec<String>,
+}
+
+impl Cli {
+    /// The flag that changes the port of the service listening on `addr`.
+    fn flag_for(&self, addr: SocketAddr) -> (&'static str, &'static str) {
+        match addr.port() {
+            port if port == self.idp_port => ("fake-auth0", "--idp-port"),
+            port if port == self.api_port => ("upstream-api", "--api-port"),
+            _ => ("mcp-server", "--mcp-port"),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let stop = shutdown_signal();
+    let listeners = Listeners::bind(
+        SocketAddr::new(cli.listen_host, cli.idp_port),
+        SocketAddr::new(cli.listen_host, cli.api_port),
+        SocketAddr::new(cli.listen_host, cli.mcp_port),
+    )
+    .await
+    .map_err(|error| bind_message(&cli, &error))?;
+
+    let allowed_origins = cli.allowed_origins.clone();
+    let mut stack = TestStack::builder()
+        .listeners(listeners)
+        .public_host("localhost")
+        .mcp_config(move |config| config.allowed_origins = allowed_origins)
+        .start()
+        .await
+        .map_err(|error| format!("the demo did not start: {error:#}"))?;
+
+    print_banner(&stack);
+
+    let outcome = tokio::select! {
+        () = stop => Ok(()),
+        result = stack.wait_for_exit() => result.map_err(|error| format!("{error:#}")),
+    };
+    eprintln!("stopping…");
+    stack
+        .shutdown()
+        .await
+        .map_err(|error| format!("stopping: {error:#}"))?;
+    outcome
+}
+
+fn bind_message(cli: &Cli, error: &BindError) -> String {
+    let (service, flag) = cli.flag_for(error.addr);
+    if error.source.kind() == ErrorKind::AddrInUse {
+        format!(
+            "port {} ({service}) is already in use; stop what uses it or choose another port with {flag} <PORT>",
+            error.addr.port()
+        )
+    } else {
+        format!(
+            "cannot listen on {} ({service}): {}; choose another port with {flag} <PORT>",
+            error.addr, error.source
+        )
+    }
+}
+
+/// Ctrl-C, or SIGTERM (`docker stop`, `kill`). The handlers are installed when this is
+/// called, not when the future is first polled, so a signal that arrives while the stack is
+/// still starting is not lost (nor does it kill the process the default way).
+fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn print_banner(stack: &TestStack) {
+    let endpoint = stack.mcp_endpoint();
+    let idp = &stack.idp_url;
+    let mcp_audience = &stack.mcp_url;
+    let mut users = String::new();
+    for user in DemoUser::ALL {
+        users.push_str(&format!(
+            "  {:<19} {:<11} {:<19} tools: {}\n",
+            user.email(),
+            user.password(),
+            user.role(),
+            user.expected_tools().join(", ")
+        ));
+    }
+    println!(
+        "\
+The MCP + Auth0 demo is running. Press Ctrl-C to stop.
+
+  fake-auth0 (issuer)  {idp}
+  upstream-api         {upstream}
+  mcp-server           {mcp}  (MCP endpoint: {endpoint})
+
+Demo users (sign in with these on fake-auth0's login page):
+{users}
+Connect an MCP client to {endpoint}:
+  Claude Code:    claude mcp add --transport http auth0-demo {endpoint}
+                  (then /mcp in Claude Code to sign in)
+  MCP Inspector:  npx @modelcontextprotocol/inspector
+                  (Transport: Streamable HTTP, URL: {endpoint}, then \"Open Auth Settings\" → Quick OAuth Flow)
+  Python SDK:     python3 -m venv .venv && .venv/bin/pip install -r e2e/python/requirements.txt
+                  .venv/bin/python e2e/python/journey.py --mcp-url {endpoint}
+  JSON config:    {{\"mcpServers\": {{\"auth0-demo\": {{\"type\": \"http\", \"url\": \"{endpoint}\"}}}}}}
+  curl (token by password grant, first-party client demo-cli):
+    curl -s {idp}oauth/token -d grant_type=password -d client_id=demo-cli \\
+      -d username=admin@example.com -d password=admin-pass -d audience={mcp_audience}
+",
+        upstream = stack.upstream_url,
+        mcp = stack.mcp_url,
+    );
+}

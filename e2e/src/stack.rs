@@ -1,0 +1,434 @@
+//! [`TestStack`]: fake-auth0, upstream-api and mcp-server in this process, each configured with
+//! the others' real URLs — the one place that knows how the three are wired together.
+//!
+//! Tests start it on three listeners bound to `127.0.0.1:0`; the root `demo` binary starts it
+//! on the contract's ports (:4000, :8787, :3001) with `localhost` URLs. Every service runs the
+//! same `serve(config, listener, shutdown)` its binary runs, so a journey here is a journey
+//! through the real code.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::mcp::{SessionClient, StatelessMcp, connect_session};
+use crate::users::DemoUser;
+
+/// The public (first-party) client of the demo tenant that may use the password grant.
+pub const DEMO_CLI_CLIENT_ID: &str = "demo-cli";
+
+/// The three bound listeners a stack serves on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// fake-auth0's.
+    pub idp: TcpListener,
+    /// upstream-api's.
+    pub upstream: TcpListener,
+    /// mcp-server's.
+    pub mcp: TcpListener,
+}
+
+/// A port that could not be bound, with the address, for a one-line message.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}: {source}")]
+pub struct BindError {
+    /// The address asked for.
+    pub addr: SocketAddr,
+    /// Why it failed (`AddrInUse` for a port already taken).
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl Listeners {
+    /// Three listeners on free ports of 127.0.0.1 (tests).
+    pub async fn ephemeral() -> anyhow::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Ok(Self::bind(any, any, any).await?)
+    }
+
+    /// Three listeners on the given addresses; the error names the address that failed.
+    pub async fn bind(
+        idp: SocketAddr,
+        upstream: SocketAddr,
+        mcp: SocketAddr,
+    ) -> Result<Self, BindError> {
+        async fn one(addr: SocketAddr) -> Result<TcpListener, BindError> {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| BindError { addr, source })
+        }
+        Ok(Self {
+            idp: one(idp).await?,
+            upstream: one(upstream).await?,
+            mcp: one(mcp).await?,
+        })
+    }
+}
+
+type McpTweak = Box<dyn FnOnce(&mut mcp_server::Config) + Send>;
+
+/// How to start a [`TestStack`]: listeners, the host name in public URLs, config tweaks.
+pub struct StackBuilder {
+    listeners: Option<Listeners>,
+    public_host: String,
+    mcp_tweak: Option<McpTweak>,
+}
+
+impl std::fmt::Debug for StackBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackBuilder")
+            .field("listeners", &self.listeners)
+            .field("public_host", &self.public_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for StackBuilder {
+    fn default() -> Self {
+        Self {
+            listeners: None,
+            public_host: "127.0.0.1".to_owned(),
+            mcp_tweak: None,
+        }
+    }
+}
+
+impl StackBuilder {
+    /// Serve on these listeners instead of three free ports of 127.0.0.1.
+    #[must_use]
+    pub fn listeners(mut self, listeners: Listeners) -> Self {
+        self.listeners = Some(listeners);
+        self
+    }
+
+    /// The host name in the services' public URLs (issuer, API identifiers): `127.0.0.1` for
+    /// tests, `localhost` for the demo, as in the contract.
+    #[must_use]
+    pub fn public_host(mut self, host: impl Into<String>) -> Self {
+        self.public_host = host.into();
+        self
+    }
+
+    /// Adjusts the MCP server's configuration after the stack filled in the URLs
+    /// (e.g. shorter timeouts for failure journeys).
+    #[must_use]
+    pub fn mcp_config(
+        mut self,
+        tweak: impl FnOnce(&mut mcp_server::Config) + Send + 'static,
+    ) -> Self {
+        self.mcp_tweak = Some(Box::new(tweak));
+        self
+    }
+
+    /// Starts the three services and waits until each answers `/health` (and the two
+    /// resource servers have loaded the IdP's keys).
+    pub async fn start(self) -> anyhow::Result<TestStack> {
+        let listeners = match self.listeners {
+            Some(listeners) => listeners,
+            None => Listeners::ephemeral().await?,
+        };
+        let url_for = |listener: &TcpListener| -> anyhow::Result<Url> {
+            let port = listener.local_addr()?.port();
+            Url::parse(&format!("http://{}:{port}/", self.public_host))
+                .context("building a service URL")
+        };
+        let idp_url = url_for(&listeners.idp)?;
+        let upstream_url = url_for(&listeners.upstream)?;
+        let mcp_url = url_for(&listeners.mcp)?;
+
+        let idp_config = fake_auth0::Config {
+            tenant: fake_auth0::Tenant::demo_for(mcp_url.as_str(), upstream_url.as_str()),
+            ..fake_auth0::Config::default()
+        }
+        .with_issuer(idp_url.clone());
+
+        let issuer = bearer_auth::Issuer::from_auth0_domain(idp_url.as_str())
+            .map_err(|e| anyhow!("issuer {idp_url}: {e}"))?;
+        let upstream_config = upstream_api::Config {
+            issuer: issuer.clone(),
+            audience: upstream_url.to_string(),
+            listen: listeners.upstream.local_addr()?,
+            ..upstream_api::Config::default()
+        };
+
+        let mut mcp_config = mcp_server::Config {
+            listen: listeners.mcp.local_addr()?,
+            issuer,
+            audience: mcp_url.to_string(),
+            server_url: mcp_url.clone(),
+            api_audience: upstream_url.to_string(),
+            api_base_url: upstream_url.clone(),
+            ..mcp_server::Config::default()
+        };
+        if let Some(tweak) = self.mcp_tweak {
+            tweak(&mut mcp_config);
+        }
+
+        let idp = Service::spawn("fake-auth0", |shutdown| {
+            Box::pin(fake_auth0::serve(idp_config, listeners.idp, shutdown))
+        });
+        let upstream = Service::spawn("upstream-api", |shutdown| {
+            Box::pin(upstream_api::serve(
+                upstream_config,
+                listeners.upstream,
+                shutdown,
+            ))
+        });
+        let mcp = Service::spawn("mcp-server", |shutdown| {
+            Box::pin(mcp_server::serve(mcp_config, listeners.mcp, shutdown))
+        });
+
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the test HTTP client")?;
+        let stack = TestStack {
+            idp_url,
+            upstream_url,
+            mcp_url,
+            http,
+            idp: Some(idp),
+            upstream: Some(upstream),
+            mcp: Some(mcp),
+        };
+        stack.wait_ready(Duration::from_secs(30)).await?;
+        Ok(stack)
+    }
+}
+
+type ServeFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// One service task with the sender that stops it.
+#[derive(Debug)]
+struct Service {
+    name: &'static str,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Service {
+    fn spawn(
+        name: &'static str,
+        serve: impl FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> ServeFuture,
+    ) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        // A dropped sender also stops the service, so a panicking test leaks no server.
+        let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+            let _ = rx.await;
+        });
+        let task = tokio::spawn(serve(shutdown));
+        Self {
+            name,
+            shutdown: Some(tx),
+            task,
+        }
+    }
+
+    async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match tokio::time::timeout(Duration::from_secs(10), &mut self.task).await {
+            Ok(joined) => joined
+                .with_context(|| format!("{} panicked", self.name))?
+                .with_context(|| format!("{} failed", self.name)),
+            Err(_) => {
+                self.task.abort();
+                bail!(
+                    "{} did not stop within 10 s of its shutdown signal",
+                    self.name
+                )
+            }
+        }
+    }
+}
+
+/// The three services running in this process. Dropping it stops them.
+#[derive(Debug)]
+pub struct TestStack {
+    /// fake-auth0's issuer, e.g. `http://127.0.0.1:PORT/`.
+    pub idp_url: Url,
+    /// upstream-api's base URL, also its API identifier.
+    pub upstream_url: Url,
+    /// mcp-server's base URL, also its API identifier (the protected resource).
+    pub mcp_url: Url,
+    http: reqwest::Client,
+    idp: Option<Service>,
+    upstream: Option<Service>,
+    mcp: Option<Service>,
+}
+
+impl TestStack {
+    /// Starts a stack on three free ports of 127.0.0.1.
+    pub async fn start() -> anyhow::Result<Self> {
+        StackBuilder::default().start().await
+    }
+
+    /// A builder for other listeners, URLs or configuration.
+    pub fn builder() -> StackBuilder {
+        StackBuilder::default()
+    }
+
+    /// The MCP endpoint, `<mcp_url>mcp`.
+    pub fn mcp_endpoint(&self) -> Url {
+        self.mcp_url.join("mcp").expect("a relative path joins")
+    }
+
+    /// An HTTP client for tests (no redirects followed, so a 302 is seen as a 302).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
+        let checks = [
+            ("fake-auth0", self.idp_url.join("health")?, true),
+            ("upstream-api", self.upstream_url.join("health")?, true),
+            ("mcp-server", self.mcp_url.join("health")?, true),
+            // Keys loaded: before that, a valid token would be answered 503.
+            ("upstream-api", self.upstream_url.join("ready")?, false),
+            ("mcp-server", self.mcp_url.join("ready")?, false),
+        ];
+        let deadline = Instant::now() + within;
+        for (name, url, required) in checks {
+            loop {
+                let last = match self.http.get(url.clone()).send().await {
+                    Ok(response) if response.status().is_success() => break,
+                    // A service without that endpoint has nothing to wait for.
+                    Ok(response) if !required && response.status() == 404 => break,
+                    Ok(response) => format!("HTTP {}", response.status()),
+                    Err(error) => error.to_string(),
+                };
+                if Instant::now() >= deadline {
+                    bail!("{name} did not answer {url} within {within:?} (last: {last})");
+                }
+                // Polling interval, not synchronisation: the loop ends on the answer.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// An access token for the MCP server, for a demo user, by the password grant of the
+    /// first-party client `demo-cli` (what a CLI would do; browsers use the code flow).
+    pub async fn token_for(&self, user: DemoUser) -> anyhow::Result<String> {
+        self.token_for_audience(user, self.mcp_url.as_str(), "openid tool:whoami tool:greet")
+            .await
+    }
+
+    /// A password-grant access token for any audience and scope.
+    pub async fn token_for_audience(
+        &self,
+        user: DemoUser,
+        audience: &str,
+        scope: &str,
+    ) -> anyhow::Result<String> {
+        let endpoint = self.idp_url.join("oauth/token")?;
+        let response = self
+            .http
+            .post(endpoint.clone())
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", DEMO_CLI_CLIENT_ID),
+                ("username", user.email()),
+                ("password", user.password()),
+                ("audience", audience),
+                ("scope", scope),
+            ])
+            .send()
+            .await
+            .with_context(|| format!("POST {endpoint}"))?;
+        let status = response.status();
+        let body: Value = response.json().await.context("token response is JSON")?;
+        if !status.is_success() {
+            bail!(
+                "password grant for {} answered {status}: {body}",
+                user.email()
+            );
+        }
+        body.get("access_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("token response without access_token: {body}"))
+    }
+
+    /// A stateless (2026-07-28) MCP client with this token.
+    pub fn stateless(&self, token: impl Into<String>) -> StatelessMcp {
+        StatelessMcp::new(self.http.clone(), self.mcp_endpoint()).with_token(token)
+    }
+
+    /// A stateless MCP client signed in as a demo user.
+    pub async fn stateless_as(&self, user: DemoUser) -> anyhow::Result<StatelessMcp> {
+        Ok(self.stateless(self.token_for(user).await?))
+    }
+
+    /// A session-era client (rmcp's own), signed in as a demo user.
+    pub async fn session_as(&self, user: DemoUser) -> anyhow::Result<SessionClient> {
+        let token = self.token_for(user).await?;
+        connect_session(&self.mcp_endpoint(), &token).await
+    }
+
+    /// Stops fake-auth0 (the failure journeys: the IdP is down).
+    pub async fn stop_idp(&mut self) -> anyhow::Result<()> {
+        match self.idp.take() {
+            Some(service) => service.stop().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops upstream-api (the failure journeys: the upstream is down).
+    pub async fn stop_upstream(&mut self) -> anyhow::Result<()> {
+        match self.upstream.take() {
+            Some(service) => service.stop().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops every service and reports the first that failed.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        for service in [self.mcp.take(), self.upstream.take(), self.idp.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Err(error) = service.stop().await {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Waits until a service task ends by itself (it should not): the demo's main loop selects
+    /// on this and Ctrl-C. Afterwards [`TestStack::shutdown`] stops the others.
+    pub async fn wait_for_exit(&mut self) -> anyhow::Result<()> {
+        let idp = self.idp.as_mut().map(|s| &mut s.task);
+        let upstream = self.upstream.as_mut().map(|s| &mut s.task);
+        let mcp = self.mcp.as_mut().map(|s| &mut s.task);
+        let (Some(idp), Some(upstream), Some(mcp)) = (idp, upstream, mcp) else {
+            bail!("a service was already stopped");
+        };
+        let (name, result) = tokio::select! {
+            r = idp => ("fake-auth0", r),
+            r = upstream => ("upstream-api", r),
+            r = mcp => ("mcp-server", r),
+        };
+        // That task's handle is consumed: forget the service so `shutdown` does not poll it again.
+        for slot in [&mut self.idp, &mut self.upstream, &mut self.mcp] {
+            if slot.as_ref().is_some_and(|service| service.name == name) {
+                slot.take();
+            }
+        }
+        match result {
+            Ok(Ok(())) => bail!("{name} stopped unexpectedly"),
+            Ok(Err(error)) => Err(error.context(format!("{name} failed"))),
+            Err(join) => Err(anyhow!("{name} panicked: {join}")),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+# Everyday commands. `just` is optional: each recipe is one documented cargo or docker command
+# that works as well typed by hand. `just --list` shows them.
+
+# The container image built by `images` and used by `up-prebuilt` (never `:latest`).
+image := env_var_or_default("STACK_IMAGE", "mcp-auth0-demo:0.1.0")
+# `docker compose` (v2) where the plugin exists, else `docker-compose` (v1.29).
+compose := `docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose`
+static_target := "x86_64-unknown-linux-gnu"
+
+# List the recipes.
+default:
+    @just --list
+
+# Run the whole demo in one process: fake-auth0 :4000, upstream-api :8787, mcp-server :3001.
+demo *ARGS:
+    cargo run -- {{ARGS}}
+
+# Create the Python virtual environment with the pinned MCP SDK (used by the e2e journeys).
+venv:
+    test -x .venv/bin/python || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r e2e/python/requirements.txt
+
+# Every test of the workspace (builds the binaries first: process-level e2e tests run them).
+test: venv
+    cargo build --workspace --locked
+    cargo test --workspace --locked
+
+# The end-to-end journeys: in-process, as processes, and through the Python MCP SDK.
+e2e: venv
+    cargo build --workspace --locked
+    cargo test -p e2e --locked
+
+# The Python MCP SDK journey against a stack that is already running (e.g. `just demo`).
+journey url="http://localhost:3001/mcp": venv
+    .venv/bin/python e2e/python/journey.py --mcp-url {{url}}
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Benchmarks (issue 7, BENCHMARKS.md): the whole chain over HTTP next to its floor, the IdP's
+# token endpoint, each binary's readiness and RSS; writes bench-results/{results.json,results.md,latency.svg}.
+# Then the criterion micro-benchmarks (verify, exchange-cache hit, RS256 signing), shortened.
+# About 6 minutes on 2 cores once built. Options: `cargo run --release -p bench -- --help`.
+bench *ARGS:
+    cargo build --release -p fake-auth0 -p upstream-api -p mcp-server
+    cargo run --release -p bench -- {{ARGS}}
+    cargo bench -p bearer-auth --bench verify -- --warm-up-time 1 --measurement-time 2
+    cargo bench -p mcp-server --bench exchange_cache -- --warm-up-time 1 --measurement-time 2
+    cargo bench -p fake-auth0 --bench signing --bench token_exchange -- --warm-up-time 1 --measurement-time 2
+
+# Build the static binaries and the FROM-scratch image (no registry needed).
+images:
+    RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target {{static_target}} -p fake-auth0 -p upstream-api -p mcp-server
+    mkdir -p target/docker/data
+    cp target/{{static_target}}/release/fake-auth0 target/{{static_target}}/release/upstream-api target/{{static_target}}/release/mcp-server /etc/ssl/certs/ca-certificates.crt target/docker/
+    strip target/docker/fake-auth0 target/docker/upstream-api target/docker/mcp-server
+    docker build -f Dockerfile.prebuilt -t {{image}} .
+
+# The demo in containers, built from source with the multi-stage Dockerfile (needs a registry).
+up:
+    {{compose}} up --build
+
+# The demo in containers from the prebuilt image (run `just images` first).
+up-prebuilt:
+    STACK_IMAGE={{image}} DOCKERFILE=Dockerfile.prebuilt {{compose}} up --no-build
+
+# Stop the containers and remove their volumes.
+down:
+    {{compose}} down -v

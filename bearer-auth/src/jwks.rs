@@ -12,6 +12,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sha2::{Digest as _, Sha256};
 
 use crate::Issuer;
 
@@ -28,6 +29,9 @@ pub(crate) struct KeyEntry {
 pub(crate) struct KeySet {
     pub(crate) keys: HashMap<String, KeyEntry>,
     pub(crate) fetched_at: Instant,
+    /// SHA-256 of the published keys: equal for two fetches of the same JWKS, so the
+    /// verified-token cache survives a scheduled refresh that changed nothing.
+    pub(crate) fingerprint: [u8; 32],
 }
 
 /// Why a discovery or JWKS fetch failed; logged, never sent to clients.
@@ -158,6 +162,9 @@ pub(crate) async fn fetch_key_set(
     limit: usize,
 ) -> Result<KeySet, FetchError> {
     let raw: RawJwkSet = get_json(http, jwks_uri, timeout, limit).await?;
+    let fingerprint = serde_json::to_vec(&raw.keys)
+        .map(|bytes| Sha256::digest(bytes).into())
+        .unwrap_or_default();
     let keys = parse_keys(raw.keys);
     if keys.is_empty() {
         return Err(FetchError::NoUsableKeys(jwks_uri.to_owned()));
@@ -165,6 +172,7 @@ pub(crate) async fn fetch_key_set(
     Ok(KeySet {
         keys,
         fetched_at: Instant::now(),
+        fingerprint,
     })
 }
 

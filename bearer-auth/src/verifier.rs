@@ -69,9 +69,10 @@ struct Inner {
 #[derive(Clone)]
 struct Verified {
     token: Arc<VerifiedToken>,
-    /// A hit counts only while this is still the current key set: a rotation, a refresh
-    /// or a stale set (dropped) all make the token go through full verification again.
-    keys: Arc<KeySet>,
+    /// The fingerprint of the key set that verified it. A hit counts only while the
+    /// current set has the same keys and is fresh: a rotation, a removed key or a stale
+    /// set (dropped) all make the token go through full verification again.
+    key_fingerprint: [u8; 32],
 }
 
 impl Drop for Inner {
@@ -200,10 +201,9 @@ impl Verifier {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(hit) = cache.get(&digest).await {
             let current = self.inner.keys.load();
-            if current
-                .as_ref()
-                .is_some_and(|set| Arc::ptr_eq(set, &hit.keys) && self.inner.is_fresh(set))
-            {
+            if current.as_ref().is_some_and(|set| {
+                set.fingerprint == hit.key_fingerprint && self.inner.is_fresh(set)
+            }) {
                 // The only check whose answer changes with time (`nbf` and `iat` were in the
                 // past when it was verified and stay there); same rule as jsonwebtoken's.
                 let now = jsonwebtoken::get_current_timestamp();
@@ -222,7 +222,7 @@ impl Verifier {
         let (verified, keys) = self.verify_uncached(token).await?;
         let entry = Verified {
             token: Arc::new(verified.clone()),
-            keys,
+            key_fingerprint: keys.fingerprint,
         };
         cache.insert(digest, entry).await;
         Ok(verified)

@@ -199,6 +199,13 @@ fn forbidden_tool(body: &[u8], token: &VerifiedToken) -> Option<ToolName> {
     }
 }
 
+/// Reads and drops a request body, up to [`MAX_BODY_BYTES`]; past that (or on a read
+/// error) it stops, and hyper closes the connection, which is then the right thing to do.
+async fn drain(body: Body) {
+    let mut frames = Limited::new(body, MAX_BODY_BYTES);
+    while let Some(Ok(_frame)) = frames.frame().await {}
+}
+
 impl Gate {
     fn origin_allowed(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(header::ORIGIN) else {
@@ -209,6 +216,16 @@ impl Gate {
             .ok()
             .and_then(crate::config::normalize_origin)
             .is_some_and(|o| self.inner.allowed_origins.contains(&o))
+    }
+
+    /// The checks that need no token: a browser Origin must be allowed.
+    fn admit(&self, parts: &http::request::Parts) -> Result<(), GateError> {
+        if self.origin_allowed(&parts.headers) {
+            Ok(())
+        } else {
+            tracing::warn!(origin = ?parts.headers.get(header::ORIGIN), "refused a request from a disallowed Origin");
+            Err(GateError::OriginNotAllowed)
+        }
     }
 
     async fn authenticate(&self, headers: &HeaderMap, uri: &Uri) -> Result<Caller, GateError> {
@@ -238,12 +255,25 @@ impl Gate {
     }
 
     async fn handle(&self, request: Request, next: Next) -> Result<Response, GateError> {
-        // Read the whole (bounded) body before any refusal. Answering while the client is
-        // still sending leaves unread bytes on the connection, so hyper closes it without
-        // saying so, and a client that reuses it for its next request (the discovery that
-        // follows every first 401) sees "server disconnected".
         let method = request.method().clone();
         let (mut parts, body) = request.into_parts();
+        let admitted = async {
+            self.admit(&parts)?;
+            self.authenticate(&parts.headers, &parts.uri).await
+        };
+        let caller = match admitted.await {
+            Ok(caller) => caller,
+            Err(refusal) => {
+                // Answering while the client is still sending leaves unread bytes on the
+                // connection, so hyper closes it without saying so, and a client that reuses
+                // it for its next request (the discovery after every first 401) sees "server
+                // disconnected". Drain the body first, without keeping it: nobody gets to
+                // make the server hold memory before they have a valid token.
+                drain(body).await;
+                return Err(refusal);
+            }
+        };
+        // Only an authenticated caller's body is kept (bounded), for the step-up peek.
         let body = if method == Method::POST {
             match Limited::new(body, MAX_BODY_BYTES).collect().await {
                 Ok(collected) => Some(collected.to_bytes()),
@@ -255,12 +285,6 @@ impl Gate {
         } else {
             None
         };
-
-        if !self.origin_allowed(&parts.headers) {
-            tracing::warn!(origin = ?parts.headers.get(header::ORIGIN), "refused a request from a disallowed Origin");
-            return Err(GateError::OriginNotAllowed);
-        }
-        let caller = self.authenticate(&parts.headers, &parts.uri).await?;
         let subject: Arc<str> = Arc::from(caller.token.subject.as_str());
 
         let session_id = parts

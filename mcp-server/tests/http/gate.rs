@@ -151,6 +151,15 @@ async fn a_foreign_origin_is_refused() {
         .unwrap();
     assert_eq!(refused.status(), 403);
 
+    // Sandboxed iframes and file: pages send `Origin: null`; it is no allowed origin.
+    let opaque = stack
+        .post_modern(&token, "tools/list", json!({}))
+        .header("origin", "null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opaque.status(), 403);
+
     let allowed = stack
         .post_modern(&token, "tools/list", json!({}))
         .header("origin", "http://app.example")

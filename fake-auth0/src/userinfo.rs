@@ -28,15 +28,7 @@ struct UserInfo<'a> {
 
 /// `GET|POST /userinfo` with `Authorization: Bearer`.
 pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        })
-        .map(|(_, token)| token.trim());
-    let Some(token) = token else {
+    let Some(token) = crate::params::bearer_token(&headers) else {
         return OAuthError::invalid_token("Missing bearer token")
             .with_www_authenticate("Bearer realm=\"fake-auth0\"")
             .into_response();

@@ -305,13 +305,11 @@ impl TokenExchanger {
         if config.scope.as_deref().is_some_and(|s| s.trim().is_empty()) {
             config.scope = None;
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mcp-server/", env!("CARGO_PKG_VERSION")))
-            .tls_certs_merge(config.root_certificates.iter().cloned())
-            .build()?;
+        let http = crate::outbound::token_carrying_client(
+            config.connect_timeout,
+            config.timeout,
+            &config.root_certificates,
+        )?;
         let cache = Cache::builder()
             .name("token-exchange")
             .max_capacity(config.cache_capacity)

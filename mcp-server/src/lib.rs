@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod exchange;
 pub mod greet;
 pub mod metrics;
+mod outbound;
 mod server;
 pub mod tools;
 pub mod upstream;

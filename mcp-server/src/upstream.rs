@@ -141,14 +141,11 @@ impl UpstreamClient {
             return Err(url::ParseError::RelativeUrlWithCannotBeABaseBase.into());
         }
         let private_scope = private_scope_url(&config.base_url)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            // A redirect could carry the token to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mcp-server/", env!("CARGO_PKG_VERSION")))
-            .tls_certs_merge(config.root_certificates.iter().cloned())
-            .build()?;
+        let http = crate::outbound::token_carrying_client(
+            config.connect_timeout,
+            config.timeout,
+            &config.root_certificates,
+        )?;
         Ok(Self {
             http,
             private_scope,

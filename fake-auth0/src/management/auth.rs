@@ -36,16 +36,7 @@ pub(crate) fn authorize(
     headers: &HeaderMap,
     required_scope: &str,
 ) -> Result<ManagementToken, ManagementError> {
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        })
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty());
-    let Some(token) = token else {
+    let Some(token) = crate::params::bearer_token(headers) else {
         return Err(ManagementError::unauthorized("Missing authentication"));
     };
     let claims = state

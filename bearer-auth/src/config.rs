@@ -2,11 +2,14 @@
 //!
 //! Everything has a default that matches Auth0's practice; tests shorten the intervals.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
 use crate::Issuer;
+use crate::clock::{Clock, SystemClock};
+use crate::discovery::FetchLimits;
 
 /// The token acceptance rules of one resource server.
 #[derive(Clone, Debug)]
@@ -33,11 +36,14 @@ pub struct VerifierConfig {
     /// expires. A remembered token still has `exp` checked on every use, and counts only
     /// while the key set that verified it is the current one (a rotation forgets it).
     pub verified_cache_capacity: u64,
+    /// Where "now" comes from for `exp`, `nbf` and `iat`, in full verifications and cache
+    /// hits alike ([`SystemClock`] by default; tests hand in one they can set).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl VerifierConfig {
     /// The defaults: RS256 only, 30 s leeway, `typ` of `at+jwt` (RFC 9068) or `JWT`
-    /// (Auth0's default token dialect), and [`JwksSettings::default`].
+    /// (Auth0's default token dialect), [`JwksSettings::default`] and the system clock.
     pub fn new(issuer: Issuer, audience: impl Into<String>) -> Self {
         VerifierConfig {
             issuer,
@@ -51,6 +57,7 @@ impl VerifierConfig {
             ],
             jwks: JwksSettings::default(),
             verified_cache_capacity: 10_000,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -78,6 +85,16 @@ pub struct JwksSettings {
     pub retry_initial: Duration,
     /// The longest retry delay after failed fetches (30 s).
     pub retry_max: Duration,
+}
+
+impl JwksSettings {
+    /// The limits of one discovery or JWKS request.
+    pub(crate) fn fetch_limits(&self) -> FetchLimits {
+        FetchLimits {
+            timeout: self.fetch_timeout,
+            max_bytes: self.max_response_bytes,
+        }
+    }
 }
 
 impl Default for JwksSettings {

@@ -70,11 +70,6 @@ impl Issuer {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Where OpenID Connect Discovery §4 publishes the provider's metadata.
-    pub fn discovery_url(&self) -> String {
-        format!("{}.well-known/openid-configuration", self.0)
-    }
 }
 
 impl FromStr for Issuer {
@@ -136,15 +131,6 @@ mod tests {
         assert_eq!(
             Issuer::from_auth0_domain("https://example.com/?a=b"),
             Err(ConfigError::QueryOrFragment)
-        );
-    }
-
-    #[test]
-    fn the_discovery_url_sits_under_the_issuer() {
-        let issuer = Issuer::from_auth0_domain("http://localhost:4000").unwrap();
-        assert_eq!(
-            issuer.discovery_url(),
-            "http://localhost:4000/.well-known/openid-configuration"
         );
     }
 }

@@ -1,20 +1,23 @@
-//! Fetching the issuer's signing keys: discovery, the JWKS download and its parsing.
+//! Fetching the issuer's signing keys: the JWKS location from discovery, the JWKS download
+//! and its parsing.
 //!
 //! Keys are parsed once into [`DecodingKey`]s by `kid`, so a request only looks a key up.
-//! Both downloads are bounded in time and size, because the IdP is a network peer like any
-//! other. Keys usable only for HMAC or encryption are skipped: a verifier never treats a
+//! Both downloads go through [`crate::discovery`]'s bounded GET (timeout and size cap). Keys usable only for HMAC or encryption are skipped: a verifier never treats a
 //! JWKS entry as a shared secret.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
+use url::Url;
 
 use crate::Issuer;
+use crate::discovery::{
+    DiscoveryError, FetchLimits, IssuerMetadata, MetadataDocument, get_bounded,
+};
 
 /// One verification key from the JWKS.
 pub(crate) struct KeyEntry {
@@ -34,38 +37,19 @@ pub(crate) struct KeySet {
     pub(crate) fingerprint: [u8; 32],
 }
 
-/// Why a discovery or JWKS fetch failed; logged, never sent to clients.
+/// Why loading the keys failed; logged, never sent to clients.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FetchError {
-    /// `cause` is the whole source chain, since reqwest's own message hides the reason
-    /// (connection refused, timeout, …).
-    #[error("request to {url} failed: {cause}")]
-    Http { url: String, cause: String },
-    #[error("{url} answered {status}")]
-    Status {
-        url: String,
-        status: reqwest::StatusCode,
-    },
-    #[error("{url} answered more than {limit} bytes")]
-    TooLarge { url: String, limit: usize },
+    /// Discovery failed, or the JWKS download did (timeouts, status, size).
+    #[error(transparent)]
+    Fetch(#[from] DiscoveryError),
     #[error("{url} answered invalid JSON: {source}")]
     Json {
         url: String,
         source: serde_json::Error,
     },
-    #[error("discovery names issuer {found:?}, expected {expected:?}")]
-    IssuerMismatch { found: String, expected: String },
-    #[error("discovery names an unusable jwks_uri {0:?}")]
-    BadJwksUri(String),
     #[error("the JWKS at {0} has no usable signing keys")]
     NoUsableKeys(String),
-}
-
-/// The part of the OpenID Provider Metadata (OIDC Discovery §3) a resource server needs.
-#[derive(Deserialize)]
-struct ProviderMetadata {
-    issuer: String,
-    jwks_uri: String,
 }
 
 /// A JWK Set (RFC 7517 §5); entries are parsed one by one so one odd key cannot hide the rest.
@@ -74,100 +58,37 @@ struct RawJwkSet {
     keys: Vec<serde_json::Value>,
 }
 
-/// Downloads JSON with a whole-request timeout and a body size limit.
-async fn get_json<T: DeserializeOwned>(
-    http: &reqwest::Client,
-    url: &str,
-    timeout: Duration,
-    limit: usize,
-) -> Result<T, FetchError> {
-    let http_err = |error: reqwest::Error| FetchError::Http {
-        url: url.to_owned(),
-        cause: error_chain(&error),
-    };
-    let mut response = http
-        .get(url)
-        .timeout(timeout)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(http_err)?;
-    if !response.status().is_success() {
-        return Err(FetchError::Status {
-            url: url.to_owned(),
-            status: response.status(),
-        });
-    }
-    let too_large = || FetchError::TooLarge {
-        url: url.to_owned(),
-        limit,
-    };
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(http_err)? {
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    serde_json::from_slice(&body).map_err(|source| FetchError::Json {
-        url: url.to_owned(),
-        source,
-    })
-}
-
-/// An error and its sources, joined with ": ".
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Finds the `jwks_uri` through discovery and checks the document is our issuer's.
+/// Finds the `jwks_uri` through the issuer's discovery document (checked to be our issuer's).
 pub(crate) async fn discover_jwks_uri(
     http: &reqwest::Client,
     issuer: &Issuer,
-    timeout: Duration,
-    limit: usize,
-) -> Result<String, FetchError> {
-    let metadata: ProviderMetadata =
-        get_json(http, &issuer.discovery_url(), timeout, limit).await?;
-    if metadata.issuer != issuer.as_str() {
-        return Err(FetchError::IssuerMismatch {
-            found: metadata.issuer,
-            expected: issuer.as_str().to_owned(),
-        });
-    }
-    match url::Url::parse(&metadata.jwks_uri) {
-        Ok(url) if matches!(url.scheme(), "https" | "http") => Ok(metadata.jwks_uri),
-        _ => Err(FetchError::BadJwksUri(metadata.jwks_uri)),
-    }
+    limits: FetchLimits,
+) -> Result<Url, FetchError> {
+    let metadata =
+        IssuerMetadata::fetch_document(http, issuer, MetadataDocument::OpenIdConfiguration, limits)
+            .await?;
+    Ok(metadata.jwks_uri()?.clone())
 }
 
-/// Downloads and parses the JWKS.
+/// Downloads and parses the JWKS. Its media type is not checked: RFC 7517 §8.5 registers
+/// `application/jwk-set+json`, and IdPs serve either.
 pub(crate) async fn fetch_key_set(
     http: &reqwest::Client,
-    jwks_uri: &str,
-    timeout: Duration,
-    limit: usize,
+    jwks_uri: &Url,
+    limits: FetchLimits,
 ) -> Result<KeySet, FetchError> {
-    let raw: RawJwkSet = get_json(http, jwks_uri, timeout, limit).await?;
+    let answer = get_bounded(http, jwks_uri.as_str(), limits).await?;
+    let raw: RawJwkSet =
+        serde_json::from_slice(&answer.body).map_err(|source| FetchError::Json {
+            url: jwks_uri.to_string(),
+            source,
+        })?;
     let fingerprint = serde_json::to_vec(&raw.keys)
         .map(|bytes| Sha256::digest(bytes).into())
         .unwrap_or_default();
     let keys = parse_keys(raw.keys);
     if keys.is_empty() {
-        return Err(FetchError::NoUsableKeys(jwks_uri.to_owned()));
+        return Err(FetchError::NoUsableKeys(jwks_uri.to_string()));
     }
     Ok(KeySet {
         keys,

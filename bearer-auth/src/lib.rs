@@ -34,7 +34,8 @@
 //! 6. The signature verifies.
 //! 7. `iss` equals the issuer exactly; `aud` (a string or an array) contains the audience;
 //!    `exp`, `iat` and `sub` are present; `exp` is not past, and `nbf` and `iat` are not in
-//!    the future, each beyond [`VerifierConfig::leeway`] (30 s).
+//!    the future, each beyond [`VerifierConfig::leeway`] (30 s), by
+//!    [`VerifierConfig::clock`] (the system clock unless a test hands in another).
 //! 8. `scope` is a string and `permissions` an array of strings, when present.
 //!
 //! # Keys
@@ -85,15 +86,20 @@
 //! # Layout
 //!
 //! - `issuer`: [`Issuer`] from `AUTH0_DOMAIN`.
-//! - `config`: [`VerifierConfig`] and [`JwksSettings`].
-//! - `jwks`: discovery, bounded downloads, JWK parsing.
+//! - `config`: [`VerifierConfig`] and [`JwksSettings`]; `clock`: [`Clock`], the source of
+//!   "now" for every time rule ([`SystemClock`] in production).
+//! - `discovery`: [`discovery::IssuerMetadata`], the one bounded, issuer-checked fetch of
+//!   the issuer's metadata, which the MCP server uses too.
+//! - `jwks`: the JWKS download and JWK parsing.
 //! - `verifier`: [`Verifier`], the checks and the key cache.
 //! - `token`: [`VerifiedToken`]; `error`: [`TokenError`].
 //! - `challenge`: [`Challenge`]; `middleware`: [`BearerAuthLayer`] and [`Authenticated`].
 //! - `testkit` (feature `testkit`): signing keys and a counting JWKS server for tests.
 
 mod challenge;
+mod clock;
 mod config;
+pub mod discovery;
 mod error;
 mod issuer;
 mod jwks;
@@ -105,6 +111,7 @@ mod verifier;
 pub mod testkit;
 
 pub use challenge::Challenge;
+pub use clock::{Clock, SystemClock};
 pub use config::{JwksSettings, VerifierConfig};
 pub use error::TokenError;
 pub use issuer::{ConfigError, Issuer};

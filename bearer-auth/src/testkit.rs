@@ -1,12 +1,12 @@
-//! Test support (feature `testkit`): signing keys that mint crafted tokens, and a tiny
+//! Test support (feature `testkit`): signing keys that mint crafted tokens, a tiny
 //! issuer that serves discovery and a JWKS on `127.0.0.1:0`, counts the fetches, rotates
-//! keys and can go down.
+//! keys and can go down, and a [`ManualClock`] that only moves when told to.
 //!
 //! It exists so resource-server tests can forge any token they like (an `alg` of `none`,
-//! a `jku` header, a wrong audience) without a full IdP, and can observe exactly how often
-//! the verifier fetches keys.
+//! a `jku` header, a wrong audience) without a full IdP, can observe exactly how often
+//! the verifier fetches keys, and can test expiry by moving the clock instead of waiting.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::Issuer;
+use crate::{Clock, Issuer};
 
 /// An RSA-2048 key pair with a `kid`, which signs whatever header and claims it is given.
 pub struct SigningKey {
@@ -116,9 +116,24 @@ impl SigningKey {
     pub fn token(&self, issuer: &Issuer, audience: &str, extra: Value) -> String {
         self.sign(&self.header(), &claims(issuer, audience, extra))
     }
+
+    /// [`SigningKey::token`] issued at `issued_at` (Unix seconds) instead of now, for
+    /// verifiers that read a [`ManualClock`].
+    pub fn token_at(
+        &self,
+        issued_at: u64,
+        issuer: &Issuer,
+        audience: &str,
+        extra: Value,
+    ) -> String {
+        self.sign(
+            &self.header(),
+            &claims_at(issued_at, issuer, audience, extra),
+        )
+    }
 }
 
-/// Seconds since the Unix epoch.
+/// Seconds since the Unix epoch, by the wall clock.
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -128,12 +143,17 @@ pub fn now() -> u64 {
 /// Default claims for `issuer` and `audience`, with `extra` merged over them (a `null`
 /// value removes the claim).
 pub fn claims(issuer: &Issuer, audience: &str, extra: Value) -> Value {
+    claims_at(now(), issuer, audience, extra)
+}
+
+/// [`claims`] issued at `issued_at` (Unix seconds): `iat` = `issued_at`, `exp` = 10 min later.
+pub fn claims_at(issued_at: u64, issuer: &Issuer, audience: &str, extra: Value) -> Value {
     let mut claims = json!({
         "iss": issuer.as_str(),
         "sub": "auth0|user-1",
         "aud": audience,
-        "iat": now(),
-        "exp": now() + 600,
+        "iat": issued_at,
+        "exp": issued_at + 600,
         "client_id": "demo-cli",
         "scope": "openid",
     });
@@ -147,6 +167,34 @@ pub fn claims(issuer: &Issuer, audience: &str, extra: Value) -> Value {
         }
     }
     claims
+}
+
+/// A [`Clock`] that stands still until a test sets or advances it, so expiry is tested by
+/// moving time rather than waiting for it. Share it through an `Arc` with the
+/// [`VerifierConfig::clock`](crate::VerifierConfig::clock) it drives.
+#[derive(Debug)]
+pub struct ManualClock {
+    unix_seconds: AtomicU64,
+}
+
+impl ManualClock {
+    /// A clock showing `unix_seconds`.
+    pub fn at(unix_seconds: u64) -> Arc<ManualClock> {
+        Arc::new(ManualClock {
+            unix_seconds: AtomicU64::new(unix_seconds),
+        })
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.unix_seconds.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.unix_seconds.load(Ordering::SeqCst))
+    }
 }
 
 struct ServerState {

@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
+use url::Url;
 
 use crate::jwks::{self, FetchError, KeyEntry, KeySet};
 use crate::token::numeric_date;
@@ -50,7 +51,7 @@ struct Inner {
     validations: Vec<(Algorithm, Validation)>,
     http: reqwest::Client,
     /// Set by the first successful discovery; the JWKS location does not change after.
-    jwks_uri: OnceLock<String>,
+    jwks_uri: OnceLock<Url>,
     /// The current keys; requests read it without locking, fetches swap it whole.
     keys: ArcSwapOption<KeySet>,
     /// Held during every fetch so at most one request to the IdP is in flight.
@@ -113,9 +114,10 @@ impl Verifier {
             .iter()
             .map(|&alg| {
                 let mut validation = Validation::new(alg);
-                validation.leeway = config.leeway.as_secs();
-                validation.validate_exp = true;
-                validation.validate_nbf = true;
+                // The time rules are checked against the configured clock in
+                // `check_times`; jsonwebtoken would read the system clock.
+                validation.validate_exp = false;
+                validation.validate_nbf = false;
                 validation.validate_aud = true;
                 validation.set_issuer(&[config.issuer.as_str()]);
                 validation.set_audience(&[config.audience.as_str()]);
@@ -204,15 +206,9 @@ impl Verifier {
             if current.as_ref().is_some_and(|set| {
                 set.fingerprint == hit.key_fingerprint && self.inner.is_fresh(set)
             }) {
-                // The only check whose answer changes with time (`nbf` and `iat` were in the
-                // past when it was verified and stay there); same rule as jsonwebtoken's.
-                let now = jsonwebtoken::get_current_timestamp();
-                if hit
-                    .token
-                    .expires_at
-                    .saturating_add(self.inner.config.leeway.as_secs())
-                    < now
-                {
+                // The only check whose answer changes as time goes forward (`nbf` and `iat`
+                // were in the past when it was verified and stay there).
+                if self.inner.is_expired(hit.token.expires_at) {
                     cache.invalidate(&digest).await;
                     return Err(TokenError::Expired);
                 }
@@ -329,12 +325,35 @@ impl Inner {
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &entry.key, validation)
             .map_err(|e| map_jwt_error(e.kind()))?;
         let claims = data.claims;
-        // jsonwebtoken does not look at `iat`; RFC 9068 §2.2 requires it.
-        let issued_at = numeric_date(&claims, "iat")?;
-        if issued_at > jsonwebtoken::get_current_timestamp() + self.config.leeway.as_secs() {
+        self.check_times(&claims)?;
+        VerifiedToken::from_claims(claims)
+    }
+
+    /// The time rules against the configured clock, each with the leeway: `exp` not past,
+    /// `nbf` (when present) and `iat` not in the future. jsonwebtoken has already checked
+    /// that `exp` is present and numeric; it does not look at `iat`, which RFC 9068 §2.2
+    /// requires.
+    fn check_times(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
+        if self.is_expired(numeric_date(claims, "exp")?) {
+            return Err(TokenError::Expired);
+        }
+        let latest_start = self
+            .config
+            .clock
+            .unix_seconds()
+            .saturating_add(self.config.leeway.as_secs());
+        if claims.contains_key("nbf") && numeric_date(claims, "nbf")? > latest_start {
+            return Err(TokenError::NotYetValid);
+        }
+        if numeric_date(claims, "iat")? > latest_start {
             return Err(TokenError::IssuedInFuture);
         }
-        VerifiedToken::from_claims(claims)
+        Ok(())
+    }
+
+    /// True when `exp` is past by more than the leeway.
+    fn is_expired(&self, expires_at: u64) -> bool {
+        expires_at.saturating_add(self.config.leeway.as_secs()) < self.config.clock.unix_seconds()
     }
 
     /// Refetches the JWKS for a `kid` we do not know, at most once per cooldown.
@@ -382,15 +401,7 @@ impl Inner {
             *last = Some(Instant::now());
         }
         tracing::info!(issuer = %self.config.issuer, "a token names an unknown kid; refetching the JWKS");
-        let settings = &self.config.jwks;
-        match jwks::fetch_key_set(
-            &self.http,
-            jwks_uri,
-            settings.fetch_timeout,
-            settings.max_response_bytes,
-        )
-        .await
-        {
+        match jwks::fetch_key_set(&self.http, jwks_uri, self.config.jwks.fetch_limits()).await {
             Ok(set) => {
                 let set = Arc::new(set);
                 self.install(set.clone());
@@ -406,27 +417,15 @@ impl Inner {
     /// Discovers the JWKS location if needed and loads the keys.
     async fn refresh(&self) -> Result<(), FetchError> {
         let _fetching = self.fetch_lock.lock().await;
-        let settings = &self.config.jwks;
+        let limits = self.config.jwks.fetch_limits();
         let jwks_uri = match self.jwks_uri.get() {
             Some(uri) => uri,
             None => {
-                let uri = jwks::discover_jwks_uri(
-                    &self.http,
-                    &self.config.issuer,
-                    settings.fetch_timeout,
-                    settings.max_response_bytes,
-                )
-                .await?;
+                let uri = jwks::discover_jwks_uri(&self.http, &self.config.issuer, limits).await?;
                 self.jwks_uri.get_or_init(|| uri)
             }
         };
-        let set = jwks::fetch_key_set(
-            &self.http,
-            jwks_uri,
-            settings.fetch_timeout,
-            settings.max_response_bytes,
-        )
-        .await?;
+        let set = jwks::fetch_key_set(&self.http, jwks_uri, limits).await?;
         self.install(Arc::new(set));
         Ok(())
     }

@@ -1,10 +1,10 @@
-//! The key cache: cold start, rotation, removal, floods of unknown kids, IdP outages.
-//! Every wait is on a counter (fetches or key loads) with a deadline, never a bare sleep;
-//! the one wait on the clock is for a token's `exp` to pass, which is what that test is about.
+//! The key cache: cold start, rotation, removal, floods of unknown kids, IdP outages, and
+//! the verified-token cache. Every wait is on a counter (fetches or key loads) with a
+//! deadline, never a bare sleep; a token's expiry is reached by moving a [`ManualClock`].
 
 use std::time::{Duration, Instant};
 
-use bearer_auth::testkit::SigningKey;
+use bearer_auth::testkit::{ManualClock, SigningKey};
 use bearer_auth::{JwksSettings, TokenError, Verifier, VerifierConfig};
 use serde_json::json;
 
@@ -344,25 +344,30 @@ async fn a_repeated_token_gets_the_same_answer_as_its_first_verification() {
 
 #[tokio::test]
 async fn a_remembered_token_is_refused_once_it_expires() {
-    // Arrange: no leeway, a token that expires in one second.
+    // Arrange: no leeway, a clock standing still, a token that expires in one minute.
     let (server, key) = server_with_key("key-1").await;
+    let clock = ManualClock::at(1_900_000_000);
     let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
     config.jwks = quick_settings();
     config.leeway = Duration::ZERO;
+    config.clock = clock.clone();
     let verifier = Verifier::new(config, reqwest::Client::new());
     ready(&verifier).await;
-    let expires_at = bearer_auth::testkit::now() + 1;
-    let token = key.token(server.issuer(), AUDIENCE, json!({ "exp": expires_at }));
+    let token = key.token_at(
+        1_900_000_000,
+        server.issuer(),
+        AUDIENCE,
+        json!({ "exp": 1_900_000_060 }),
+    );
     assert!(verifier.verify(&token).await.is_ok(), "valid before exp");
 
-    // Act: let the wall clock pass `exp` (what is tested is the passing of time itself).
-    while bearer_auth::testkit::now() <= expires_at {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Act: a minute passes; the token is now remembered, and at its last valid second.
+    clock.advance(Duration::from_secs(60));
+    let at_exp = verifier.verify(&token).await;
+    clock.advance(Duration::from_secs(1));
+    let after_exp = verifier.verify(&token).await;
 
     // Assert: the remembered verification does not outlive the token.
-    assert_eq!(
-        verifier.verify(&token).await.unwrap_err(),
-        TokenError::Expired
-    );
+    assert!(at_exp.is_ok(), "exp itself is still valid: {at_exp:?}");
+    assert_eq!(after_exp.unwrap_err(), TokenError::Expired);
 }

@@ -1,13 +1,16 @@
 //! Integration tests of bearer-auth against a real (tiny) issuer on 127.0.0.1:0:
-//! a table of crafted tokens, the key cache's behaviour, and the axum layer over HTTP.
+//! a table of crafted tokens, the key cache's behaviour, the discovery fetch, and the axum
+//! layer over HTTP.
 
+mod discovery;
 mod keys;
 mod layer;
 mod table;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use bearer_auth::testkit::{KeyServer, SigningKey};
+use bearer_auth::testkit::{KeyServer, ManualClock, SigningKey};
 use bearer_auth::{JwksSettings, Verifier, VerifierConfig};
 
 /// The audience every test verifier expects.
@@ -17,6 +20,15 @@ pub const AUDIENCE: &str = "http://localhost:8787/";
 pub fn verifier(server: &KeyServer, jwks: JwksSettings) -> Verifier {
     let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
     config.jwks = jwks;
+    Verifier::new(config, reqwest::Client::new())
+}
+
+/// A verifier for `server`'s issuer and [`AUDIENCE`] whose "now" is `clock`, with
+/// [`quick_settings`].
+pub fn verifier_at(server: &KeyServer, clock: Arc<ManualClock>) -> Verifier {
+    let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
+    config.jwks = quick_settings();
+    config.clock = clock;
     Verifier::new(config, reqwest::Client::new())
 }
 

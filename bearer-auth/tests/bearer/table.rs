@@ -1,12 +1,19 @@
 //! Every acceptance rule, one crafted token each, through a single `check` helper.
+//!
+//! The verifiers here read a [`ManualClock`] standing at [`NOW`], years from the wall clock,
+//! so every time rule is tested at its exact edge, and a verifier that looked at the system
+//! clock instead would refuse every token as issued in the future.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bearer_auth::testkit::{SigningKey, claims, now};
+use bearer_auth::testkit::{ManualClock, SigningKey, claims_at};
 use bearer_auth::{Algorithm, TokenError, VerifierConfig};
 use serde_json::{Value, json};
 
-use crate::{AUDIENCE, quick_settings, ready, server_with_key, verifier};
+use crate::{AUDIENCE, quick_settings, ready, server_with_key, verifier_at};
+
+/// The time every verifier and token of this file agrees on: 2033-05-18T03:33:20Z.
+const NOW: u64 = 2_000_000_000;
 
 fn b64(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(value)
@@ -37,15 +44,16 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
     let mut rs384_jwk = rs384_key.jwk();
     rs384_jwk["alg"] = json!("RS384");
     server.set_raw_keys(vec![key.jwk(), rs384_jwk]);
-    let verifier = verifier(&server, quick_settings());
+    let verifier = verifier_at(&server, ManualClock::at(NOW));
     ready(&verifier).await;
     let issuer = server.issuer();
-    let good = || claims(issuer, AUDIENCE, json!({}));
-    let claims_with = |extra: Value| claims(issuer, AUDIENCE, extra);
-    let valid = key.token(issuer, AUDIENCE, json!({}));
+    let good = || claims_at(NOW, issuer, AUDIENCE, json!({}));
+    let claims_with = |extra: Value| claims_at(NOW, issuer, AUDIENCE, extra);
+    let valid = key.token_at(NOW, issuer, AUDIENCE, json!({}));
     let (header_part, rest) = valid.split_once('.').unwrap();
     let (payload_part, _) = rest.split_once('.').unwrap();
-    let oversized = key.token(
+    let oversized = key.token_at(
+        NOW,
         issuer,
         AUDIENCE,
         json!({ "padding": "x".repeat(17 * 1024) }),
@@ -55,7 +63,8 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
         ("valid", valid.clone(), Ok(())),
         (
             "aud as an array",
-            key.token(
+            key.token_at(
+                NOW,
                 issuer,
                 AUDIENCE,
                 json!({ "aud": ["http://other/", AUDIENCE] }),
@@ -79,12 +88,27 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
         ),
         (
             "exp just past, within leeway",
-            key.token(issuer, AUDIENCE, json!({ "exp": now() - 10 })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "exp": NOW - 10 })),
+            Ok(()),
+        ),
+        (
+            "exp past by exactly the leeway",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "exp": NOW - 30 })),
             Ok(()),
         ),
         (
             "nbf just ahead, within leeway",
-            key.token(issuer, AUDIENCE, json!({ "nbf": now() + 10 })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "nbf": NOW + 10 })),
+            Ok(()),
+        ),
+        (
+            "nbf ahead by exactly the leeway",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "nbf": NOW + 30 })),
+            Ok(()),
+        ),
+        (
+            "iat ahead by exactly the leeway",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "iat": NOW + 30 })),
             Ok(()),
         ),
         (
@@ -99,7 +123,7 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
         ),
         (
             "signed by another key with our kid",
-            stranger.token(issuer, AUDIENCE, json!({})),
+            stranger.token_at(NOW, issuer, AUDIENCE, json!({})),
             Err(TokenError::BadSignature),
         ),
         (
@@ -186,32 +210,58 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
         ),
         (
             "key published for RS384 only",
-            rs384_key.token(issuer, AUDIENCE, json!({})),
+            rs384_key.token_at(NOW, issuer, AUDIENCE, json!({})),
             Err(TokenError::AlgorithmMismatch),
         ),
         (
             "expired",
-            key.token(issuer, AUDIENCE, json!({ "exp": now() - 120 })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "exp": NOW - 120 })),
+            Err(TokenError::Expired),
+        ),
+        (
+            "exp past by one second more than the leeway",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "exp": NOW - 31 })),
             Err(TokenError::Expired),
         ),
         (
             "nbf in the future",
-            key.token(issuer, AUDIENCE, json!({ "nbf": now() + 120 })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "nbf": NOW + 120 })),
             Err(TokenError::NotYetValid),
         ),
         (
+            "nbf ahead by one second more than the leeway",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "nbf": NOW + 31 })),
+            Err(TokenError::NotYetValid),
+        ),
+        (
+            "nbf as a string",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "nbf": "now" })),
+            Err(TokenError::InvalidClaim("nbf")),
+        ),
+        (
             "iat in the future",
-            key.token(issuer, AUDIENCE, json!({ "iat": now() + 120 })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "iat": NOW + 120 })),
+            Err(TokenError::IssuedInFuture),
+        ),
+        (
+            "iat ahead by one second more than the leeway",
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "iat": NOW + 31 })),
             Err(TokenError::IssuedInFuture),
         ),
         (
             "another issuer",
-            key.token(issuer, AUDIENCE, json!({ "iss": "https://evil.example/" })),
+            key.token_at(
+                NOW,
+                issuer,
+                AUDIENCE,
+                json!({ "iss": "https://evil.example/" }),
+            ),
             Err(TokenError::WrongIssuer),
         ),
         (
             "our issuer without its trailing slash",
-            key.token(
+            key.token_at(
+                NOW,
                 issuer,
                 AUDIENCE,
                 json!({ "iss": issuer.as_str().trim_end_matches('/') }),
@@ -220,12 +270,13 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
         ),
         (
             "the MCP server's audience",
-            key.token(issuer, "http://localhost:3001/", json!({})),
+            key.token_at(NOW, issuer, "http://localhost:3001/", json!({})),
             Err(TokenError::WrongAudience),
         ),
         (
             "an audience array without ours",
-            key.token(
+            key.token_at(
+                NOW,
                 issuer,
                 AUDIENCE,
                 json!({ "aud": ["http://localhost:3001/", "https://x/userinfo"] }),
@@ -234,53 +285,58 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
         ),
         (
             "iss missing",
-            key.token(issuer, AUDIENCE, json!({ "iss": null })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "iss": null })),
             Err(TokenError::MissingClaim("iss")),
         ),
         (
             "aud missing",
-            key.token(issuer, AUDIENCE, json!({ "aud": null })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "aud": null })),
             Err(TokenError::MissingClaim("aud")),
         ),
         (
             "exp missing",
-            key.token(issuer, AUDIENCE, json!({ "exp": null })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "exp": null })),
             Err(TokenError::MissingClaim("exp")),
         ),
         (
             "iat missing",
-            key.token(issuer, AUDIENCE, json!({ "iat": null })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "iat": null })),
             Err(TokenError::MissingClaim("iat")),
         ),
         (
             "sub missing",
-            key.token(issuer, AUDIENCE, json!({ "sub": null })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "sub": null })),
             Err(TokenError::MissingClaim("sub")),
         ),
         // jsonwebtoken counts a non-numeric exp as absent.
         (
             "exp as a string",
-            key.token(issuer, AUDIENCE, json!({ "exp": "tomorrow" })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "exp": "tomorrow" })),
             Err(TokenError::MissingClaim("exp")),
         ),
         (
             "iat as a string",
-            key.token(issuer, AUDIENCE, json!({ "iat": "today" })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "iat": "today" })),
             Err(TokenError::InvalidClaim("iat")),
         ),
         (
             "sub as a number",
-            key.token(issuer, AUDIENCE, json!({ "sub": 42 })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "sub": 42 })),
             Err(TokenError::MissingClaim("sub")),
         ),
         (
             "scope as an array",
-            key.token(issuer, AUDIENCE, json!({ "scope": ["read:private"] })),
+            key.token_at(NOW, issuer, AUDIENCE, json!({ "scope": ["read:private"] })),
             Err(TokenError::InvalidClaim("scope")),
         ),
         (
             "permissions as a string",
-            key.token(issuer, AUDIENCE, json!({ "permissions": "read:private" })),
+            key.token_at(
+                NOW,
+                issuer,
+                AUDIENCE,
+                json!({ "permissions": "read:private" }),
+            ),
             Err(TokenError::InvalidClaim("permissions")),
         ),
         ("one part", "abc".to_owned(), Err(TokenError::Malformed)),
@@ -347,10 +403,11 @@ async fn crafted_tokens_are_accepted_or_refused_for_the_right_reason() {
 async fn a_verified_token_carries_its_typed_claims() {
     // Arrange
     let (server, key) = server_with_key("key-a").await;
-    let verifier = verifier(&server, quick_settings());
+    let verifier = verifier_at(&server, ManualClock::at(NOW));
     ready(&verifier).await;
-    let exp = now() + 300;
-    let token = key.token(
+    let exp = NOW + 300;
+    let token = key.token_at(
+        NOW,
         server.issuer(),
         AUDIENCE,
         json!({ "sub": "auth0|admin", "scope": "openid  read:private", "permissions": ["tool:greet"], "client_id": null, "azp": "mcp-server-client", "exp": exp }),
@@ -379,9 +436,10 @@ async fn hmac_and_mismatched_families_are_refused_even_when_configured() {
     let mut config = VerifierConfig::new(server.issuer().clone(), AUDIENCE);
     config.algorithms = vec![Algorithm::RS256, Algorithm::HS256, Algorithm::ES256];
     config.jwks = quick_settings();
+    config.clock = ManualClock::at(NOW);
     let verifier = bearer_auth::Verifier::new(config, reqwest::Client::new());
     ready(&verifier).await;
-    let claims = claims(server.issuer(), AUDIENCE, json!({}));
+    let claims = claims_at(NOW, server.issuer(), AUDIENCE, json!({}));
 
     // Act
     let hs256 = verifier

@@ -5,8 +5,13 @@
 //! made once, and the binaries stay thin: parse configuration, call into their library.
 //!
 //! - [`LogFormat`] and [`init_tracing`]: pretty logs for people, JSON for machines.
-//! - [`bind`]: binds a listener, and says which flag to change when the port is taken.
+//! - [`bind`] and [`try_bind`]: bind a listener, and say which flag to change when the port
+//!   is taken ([`BindError`]).
 //! - [`serve`]: `axum::serve` with `TCP_NODELAY` and graceful shutdown.
+//! - [`Server`]: the start-up seam's last step, a bound listener and its router, which
+//!   knows its address before it serves and stops when told ([`ServeError`]).
+//! - [`invalid_configuration`] and [`serve_until_signal`]: how every `main` ends, so the
+//!   binaries print start-up errors and exit the same way.
 //! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM.
 //! - [`healthcheck`]: the `healthcheck` subcommand that container images run instead of curl.
 //! - [`read_ca_file`]: extra root certificates for outbound HTTPS (`--ca-file`), e.g. the
@@ -17,6 +22,12 @@ use std::{future::Future, io, net::SocketAddr, path::Path, process::ExitCode, ti
 use axum::{Router, serve::ListenerExt as _};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+
+mod server;
+
+pub use server::{
+    BindError, ServeError, Server, invalid_configuration, serve_until_signal, try_bind,
+};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -47,18 +58,11 @@ pub fn init_tracing(format: LogFormat, default_filter: &str) {
 ///
 /// `setting` names the flag and environment variable that choose the address, e.g.
 /// `"--listen / FAKE_AUTH0_LISTEN"`, so a user whose port is taken knows what to do.
+/// [`try_bind`] is the same with a typed error.
 pub async fn bind(address: SocketAddr, service: &str, setting: &str) -> io::Result<TcpListener> {
-    TcpListener::bind(address).await.map_err(|error| {
-        let why = match error.kind() {
-            io::ErrorKind::AddrInUse => "is already in use".to_owned(),
-            io::ErrorKind::PermissionDenied => "needs privileges this process lacks".to_owned(),
-            _ => format!("cannot be bound ({error})"),
-        };
-        io::Error::new(
-            error.kind(),
-            format!("{service}: address {address} {why}; choose another with {setting}"),
-        )
-    })
+    try_bind(address, service, setting)
+        .await
+        .map_err(io::Error::from)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.

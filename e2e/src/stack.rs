@@ -175,11 +175,13 @@ impl StackBuilder {
             Box::pin(fake_auth0::serve(idp_config, listeners.idp, shutdown))
         });
         let upstream = Service::spawn("upstream-api", |shutdown| {
-            Box::pin(upstream_api::serve(
-                upstream_config,
-                listeners.upstream,
-                shutdown,
-            ))
+            Box::pin(async move {
+                upstream_api::App::build_on(upstream_config, listeners.upstream)
+                    .await?
+                    .run_until_stopped(shutdown)
+                    .await?;
+                Ok(())
+            })
         });
         let mcp = Service::spawn("mcp-server", |shutdown| {
             Box::pin(mcp_server::serve(mcp_config, listeners.mcp, shutdown))

@@ -49,14 +49,25 @@ pub enum Command {
     Healthcheck,
 }
 
-/// The typed configuration the API runs on. `Default` is the contract's local stack.
+/// A configuration value that cannot be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable (or flag) at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// The typed configuration the API runs on. `Default` is the local stack's defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The tenant whose tokens are accepted.
     pub issuer: Issuer,
     /// The API identifier tokens must carry in `aud`.
     pub audience: String,
-    /// Where `main` binds; [`crate::serve`] takes an already bound listener instead.
+    /// Where [`App::build`](crate::App::build) binds ([`App::build_on`](crate::App::build_on)
+    /// takes a bound listener instead).
     pub listen: SocketAddr,
     /// Clock skew tolerated on token times.
     pub leeway: Duration,
@@ -81,14 +92,19 @@ impl Default for Config {
 }
 
 impl TryFrom<Cli> for Config {
-    type Error = anyhow::Error;
+    type Error = ConfigError;
 
     fn try_from(cli: Cli) -> Result<Self, Self::Error> {
-        let issuer = Issuer::from_auth0_domain(&cli.auth0_domain)
-            .map_err(|e| anyhow::anyhow!("AUTH0_DOMAIN: {e}"))?;
+        let issuer = Issuer::from_auth0_domain(&cli.auth0_domain).map_err(|e| ConfigError {
+            variable: "AUTH0_DOMAIN",
+            message: e.to_string(),
+        })?;
         let audience = cli.api_auth0_audience.trim().to_owned();
         if audience.is_empty() {
-            anyhow::bail!("API_AUTH0_AUDIENCE: must not be empty");
+            return Err(ConfigError {
+                variable: "API_AUTH0_AUDIENCE",
+                message: "must not be empty".to_owned(),
+            });
         }
         Ok(Config {
             issuer,
@@ -124,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn a_ca_file_is_read_at_start_and_a_bad_one_names_itself() {
+    fn a_ca_file_is_kept_as_a_path_and_read_at_start() {
         let cli =
             Cli::try_parse_from(["upstream-api", "--ca-file", "/nonexistent/ca.pem"]).unwrap();
         let config = Config::try_from(cli).unwrap();
@@ -132,8 +148,17 @@ mod tests {
             config.ca_file.as_deref(),
             Some(std::path::Path::new("/nonexistent/ca.pem"))
         );
-        let error = crate::verifier(&config).unwrap_err();
-        assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let cli = Cli::try_parse_from(["upstream-api", "--api-auth0-audience", " "]).unwrap();
+        let error = Config::try_from(cli).unwrap_err();
+        assert_eq!(error.variable, "API_AUTH0_AUDIENCE");
+        let cli = Cli::try_parse_from(["upstream-api", "--auth0-domain", "ftp://x"]).unwrap();
+        let error = Config::try_from(cli).unwrap_err();
+        assert_eq!(error.variable, "AUTH0_DOMAIN");
+        assert!(error.to_string().starts_with("AUTH0_DOMAIN: "), "{error}");
     }
 
     #[test]

@@ -19,43 +19,21 @@
 //!
 //! # Layout
 //!
+//! - `app`: [`App`] (`build` / `build_on` → `local_addr` → `run_until_stopped`) and
+//!   [`StartError`]; builds the verifier (with `--ca-file`'s roots).
 //! - `config`: [`Cli`] (flags and environment) and the typed [`Config`].
-//! - `routes`: the router, handlers and the [`ApiError`] wire format.
+//! - `routes`: the router, the handlers, the `read:private` check (a 403 challenge from
+//!   `bearer_auth`) and the one JSON error format of non-authentication errors.
+//!
+//! # Public surface
+//!
+//! Only what starts the API: [`App`], [`StartError`], [`ServeError`], [`Config`], [`Cli`],
+//! [`Command`], [`ConfigError`], [`LogFormat`]. The routes are reached over HTTP only.
 
+mod app;
 mod config;
 mod routes;
 
-use std::future::Future;
-
-use bearer_auth::{Verifier, VerifierConfig};
-
-pub use config::{Cli, Command, Config};
-pub use routes::{ApiError, READ_PRIVATE, router};
-pub use service_kit::LogFormat;
-
-/// Builds the verifier for `config`; key loading starts in the background.
-pub fn verifier(config: &Config) -> anyhow::Result<Verifier> {
-    let mut http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
-    if let Some(ca_file) = &config.ca_file {
-        http = http.tls_certs_merge(service_kit::read_ca_file(ca_file)?);
-    }
-    let http = http.build()?;
-    let mut verifier_config = VerifierConfig::new(config.issuer.clone(), config.audience.clone());
-    verifier_config.leeway = config.leeway;
-    verifier_config.jwks = config.jwks.clone();
-    Ok(Verifier::new(verifier_config, http))
-}
-
-/// Serves the API on `listener` until `shutdown` resolves.
-///
-/// Returns at once with the server running even if the IdP is down: `/ready` answers 503
-/// and protected routes 503 until keys load.
-pub async fn serve(
-    config: Config,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let verifier = verifier(&config)?;
-    service_kit::serve(listener, router(verifier), shutdown).await?;
-    Ok(())
-}
+pub use app::{App, StartError};
+pub use config::{Cli, Command, Config, ConfigError};
+pub use service_kit::{LogFormat, ServeError};

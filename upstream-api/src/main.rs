@@ -1,36 +1,32 @@
-//! `cargo run -p upstream-api`: parses configuration, binds, and serves until Ctrl-C or
-//! SIGTERM; `upstream-api healthcheck` probes a running server instead.
+//! The `upstream-api` binary: flags, `.env` and environment in; an [`App`] serving until
+//! Ctrl-C or SIGTERM out. `upstream-api healthcheck` probes a running server instead.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use upstream_api::{Cli, Command, Config};
+use upstream_api::{App, Cli, Command, Config};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+async fn main() -> ExitCode {
     // A missing .env is normal; the environment and flags still apply.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    if cli.command == Some(Command::Healthcheck) {
-        return Ok(service_kit::healthcheck(cli.listen).await);
+    let (command, log_format) = (cli.command, cli.log_format);
+    let config = match Config::try_from(cli) {
+        Ok(config) => config,
+        Err(error) => return service_kit::invalid_configuration("upstream-api", &error),
+    };
+    if let Some(Command::Healthcheck) = command {
+        return service_kit::healthcheck(config.listen).await;
     }
     service_kit::init_tracing(
-        cli.log_format,
+        log_format,
         "upstream_api=info,bearer_auth=info,tower_http=info",
     );
-    let config = Config::try_from(cli)?;
-    let listener = service_kit::bind(
-        config.listen,
+    service_kit::serve_until_signal(
         "upstream-api",
-        "--listen / UPSTREAM_API_LISTEN",
+        App::build(config).await,
+        App::run_until_stopped,
     )
-    .await?;
-    tracing::info!(
-        address = %listener.local_addr()?,
-        issuer = %config.issuer,
-        audience = %config.audience,
-        "upstream API listening"
-    );
-    upstream_api::serve(config, listener, service_kit::shutdown_signal()).await?;
-    Ok(ExitCode::SUCCESS)
+    .await
 }

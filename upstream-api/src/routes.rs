@@ -10,13 +10,13 @@ use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 /// The permission `GET /api/private-scope` requires, in `scope` or `permissions`.
-pub const READ_PRIVATE: &str = "read:private";
+pub(crate) const READ_PRIVATE: &str = "read:private";
 
 /// Every non-authentication error this API answers, with its fixed wire format
 /// `{"error": "…", "error_description": "…"}`. Authentication errors are
 /// [`bearer_auth::Challenge`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// No such route.
     NotFound,
     /// The route exists but not with this method.
@@ -48,7 +48,7 @@ struct AppState {
 }
 
 /// The API's router; `verifier` decides which tokens are accepted.
-pub fn router(verifier: Verifier) -> Router {
+pub(crate) fn router(verifier: Verifier) -> Router {
     let auth = BearerAuthLayer::new(verifier.clone());
     let state = AppState {
         verifier,

@@ -33,11 +33,8 @@ impl TestApi {
             },
             ..Config::default()
         };
-        tokio::spawn(upstream_api::serve(
-            config,
-            listener,
-            std::future::pending(),
-        ));
+        let app = upstream_api::App::build_on(config, listener).await.unwrap();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApi {
             base,
             http: reqwest::Client::new(),

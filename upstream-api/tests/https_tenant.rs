@@ -45,11 +45,10 @@ async fn tokens_from_a_tenant_over_https_verify_with_its_ca_file() {
         },
         ..upstream_api::Config::default()
     };
-    tokio::spawn(upstream_api::serve(
-        api_config,
-        api_listener,
-        std::future::pending(),
-    ));
+    let api_app = upstream_api::App::build_on(api_config, api_listener)
+        .await
+        .unwrap();
+    tokio::spawn(api_app.run_until_stopped(std::future::pending()));
 
     // A client that trusts the same CA file, as curl --cacert would.
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();

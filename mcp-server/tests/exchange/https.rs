@@ -47,11 +47,10 @@ async fn greet_exchanges_over_https_with_the_tenants_ca_file() {
         ca_file: Some(ca_file.clone()),
         ..upstream_api::Config::default()
     };
-    tokio::spawn(upstream_api::serve(
-        api_config,
-        api_listener,
-        stop.clone().cancelled_owned(),
-    ));
+    let api_app = upstream_api::App::build_on(api_config, api_listener)
+        .await
+        .unwrap();
+    tokio::spawn(api_app.run_until_stopped(stop.clone().cancelled_owned()));
     let roots = service_kit::read_ca_file(&ca_file).unwrap();
     let https = reqwest::Client::builder()
         .tls_certs_merge(roots)

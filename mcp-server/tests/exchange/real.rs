@@ -49,11 +49,10 @@ impl RealStack {
             audience: api.clone(),
             ..upstream_api::Config::default()
         };
-        tokio::spawn(upstream_api::serve(
-            api_config,
-            api_listener,
-            stop.clone().cancelled_owned(),
-        ));
+        let api_app = upstream_api::App::build_on(api_config, api_listener)
+            .await
+            .unwrap();
+        tokio::spawn(api_app.run_until_stopped(stop.clone().cancelled_owned()));
 
         let http = reqwest::Client::new();
         wait_ready(&http, &api).await;

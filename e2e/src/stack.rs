@@ -184,7 +184,13 @@ impl StackBuilder {
             })
         });
         let mcp = Service::spawn("mcp-server", |shutdown| {
-            Box::pin(mcp_server::serve(mcp_config, listeners.mcp, shutdown))
+            Box::pin(async move {
+                mcp_server::App::build_on(mcp_config, listeners.mcp)
+                    .await?
+                    .run_until_stopped(shutdown)
+                    .await?;
+                Ok(())
+            })
         });
 
         let http = reqwest::Client::builder()

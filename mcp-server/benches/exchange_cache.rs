@@ -10,8 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use bearer_auth::Issuer;
 use criterion::{Criterion, criterion_group, criterion_main};
-use mcp_server::exchange::{ExchangeConfig, TokenExchanger};
+use mcp_server::exchange::{ExchangeConfig, ExchangeGrant, TokenExchanger};
 use mcp_server::metrics::Metrics;
 use serde_json::json;
 use url::Url;
@@ -53,12 +54,14 @@ fn cache_hit(c: &mut Criterion) {
     let exchanger = runtime.block_on(async {
         let issuer = stand_in_idp().await;
         let config = ExchangeConfig::new(
-            issuer,
+            Issuer::from_auth0_domain(issuer.as_str()).unwrap(),
             "mcp-server-client",
             "mcp-server-secret".into(),
-            "urn:fastmcp:mcp",
-            "http://localhost:8787/",
-            Some("read:private".to_owned()),
+            ExchangeGrant::custom_token_exchange(
+                "urn:fastmcp:mcp",
+                "http://localhost:8787/",
+                Some("read:private".to_owned()),
+            ),
         );
         let exchanger = TokenExchanger::new(config, Metrics::new()).unwrap();
         // A cache holding many users, as a busy server's would.

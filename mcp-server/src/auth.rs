@@ -1,5 +1,14 @@
 //! The HTTP layer in front of rmcp on `/mcp`: Origin check, bearer token, session owner,
-//! and the step-up check for `tools/call`.
+//! and the step-up check for `tools/call`, in that order; [`GateError`] is its one wire
+//! format.
+//!
+//! - **Origin**: a present `Origin` must be MCP_SERVER_URL's own or one of
+//!   MCP_ALLOWED_ORIGINS (normalised), else 403 before anything else (DNS rebinding and
+//!   cross-site defence). `Host` is rmcp's check, configured in `router`.
+//! - **Bearer token** (RFC 6750 §2.1, read by `bearer_auth::bearer_token`): refusals carry
+//!   RFC 9728's `resource_metadata` and, on 401, the `scope` of every tool permission.
+//! - **Session owner**: an `Mcp-Session-Id` belongs to the `sub` that opened it; anyone else
+//!   gets the 404 of an unknown session, so ids cannot be probed.
 //!
 //! MCP clients step up (ask the user for more scopes) only on an HTTP 403 with
 //! `error="insufficient_scope"`, never on a JSON-RPC error, so the permission check for
@@ -19,8 +28,9 @@ use bearer_auth::{Challenge, TokenError, VerifiedToken, Verifier};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Deserialize;
 
+use crate::caller::{Caller, SubjectToken};
 use crate::metrics::Metrics;
-use crate::tools::{ALL_PERMISSIONS, ToolName};
+use crate::permissions::{ALL_PERMISSIONS, ToolName};
 
 /// The session header of the Streamable HTTP transport (2025-03-26 … 2025-11-25).
 const MCP_SESSION_ID: &str = "mcp-session-id";
@@ -28,37 +38,9 @@ const MCP_SESSION_ID: &str = "mcp-session-id";
 /// The largest `/mcp` POST body accepted (rmcp is configured with the same bound).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The inbound access token, kept only so the token exchange can send it to the IdP as
-/// `subject_token`. `Debug` never shows it.
-#[derive(Clone)]
-pub struct SubjectToken(Arc<str>);
-
-impl SubjectToken {
-    /// The raw token, for the token exchange request and nothing else.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SubjectToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SubjectToken([redacted])")
-    }
-}
-
-/// The authenticated caller of an `/mcp` request, put into the request extensions; tool
-/// handlers find it in the `http::request::Parts` rmcp passes along.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    /// The verified token's claims.
-    pub token: Arc<VerifiedToken>,
-    /// The raw token (the exchange's subject_token).
-    pub subject_token: SubjectToken,
-}
-
 /// Everything the layer needs, shared by all requests.
 #[derive(Clone)]
-pub struct Gate {
+pub(crate) struct Gate {
     inner: Arc<GateInner>,
 }
 
@@ -74,7 +56,7 @@ struct GateInner {
 
 impl Gate {
     /// `allowed_origins` are normalised `scheme://host[:port]` strings.
-    pub fn new(
+    pub(crate) fn new(
         verifier: Verifier,
         metrics: Metrics,
         resource_metadata: String,
@@ -101,7 +83,7 @@ impl Gate {
 
 /// Why the layer answered instead of rmcp. One wire format per case, fixed here.
 #[derive(Debug)]
-pub enum GateError {
+pub(crate) enum GateError {
     /// A browser `Origin` that is not allowed (DNS rebinding / cross-site defence).
     OriginNotAllowed,
     /// No usable bearer credentials (none, another scheme, a token in the query string,
@@ -240,7 +222,7 @@ impl Gate {
         match self.inner.verifier.verify(raw).await {
             Ok(token) => Ok(Caller {
                 token: Arc::new(token),
-                subject_token: SubjectToken(Arc::from(raw)),
+                subject_token: SubjectToken::new(raw),
             }),
             Err(err) => {
                 self.inner.metrics.token_rejection(err.reason());
@@ -341,7 +323,7 @@ impl Gate {
 }
 
 /// The axum middleware for `/mcp`.
-pub async fn guard(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     match gate.handle(request, next).await {
         Ok(response) => response,
         Err(err) => err.into_response_with(&gate.inner),

@@ -2,6 +2,10 @@
 //! (RFC 9728) that a 401 points clients at, and a cached copy of the authorization
 //! server's metadata (RFC 8414) for clients of the 2025-03-26 era, which look for it on the
 //! MCP server's own origin.
+//!
+//! The copy is fetched with bearer-auth's [`IssuerMetadata`] (bounded, `issuer` checked
+//! exactly): the RFC 8414 document first, the OpenID Connect one when the issuer does not
+//! serve it (Auth0 serves both), then re-served byte for byte.
 
 use std::{sync::Arc, time::Duration};
 
@@ -10,11 +14,13 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
+use bearer_auth::Issuer;
+use bearer_auth::discovery::{DiscoveryError, FetchLimits, IssuerMetadata, MetadataDocument};
 use bytes::Bytes;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::tools::ALL_PERMISSIONS;
+use crate::permissions::ALL_PERMISSIONS;
 
 /// RFC 9728 §2 protected resource metadata.
 #[derive(Debug, Serialize)]
@@ -28,13 +34,13 @@ struct ProtectedResourceMetadata<'a> {
 
 /// The discovery documents, shared by all requests.
 #[derive(Clone)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     inner: Arc<DiscoveryInner>,
 }
 
 struct DiscoveryInner {
     protected_resource: Bytes,
-    issuer: String,
+    issuer: Issuer,
     http: reqwest::Client,
     /// The issuer's metadata, refetched at most every few minutes; concurrent misses share
     /// one fetch.
@@ -44,17 +50,14 @@ struct DiscoveryInner {
 /// How long a fetched copy of the issuer's metadata is served.
 const AS_METADATA_TTL: Duration = Duration::from_secs(300);
 
-/// Why the authorization server metadata could not be served.
-#[derive(Debug, thiserror::Error)]
-pub enum DiscoveryError {
-    /// The issuer could not be reached, or answered something unusable.
-    #[error("the authorization server's metadata is unavailable: {0}")]
-    Upstream(String),
-}
+/// The authorization server's metadata could not be served: answered 502 with an OAuth
+/// error body; the cause is logged.
+#[derive(Debug)]
+pub(crate) struct MetadataUnavailable(Arc<DiscoveryError>);
 
-impl IntoResponse for DiscoveryError {
+impl IntoResponse for MetadataUnavailable {
     fn into_response(self) -> Response {
-        tracing::warn!(error = %self, "serving authorization server metadata failed");
+        tracing::warn!(error = %self.0, "serving authorization server metadata failed");
         let body = serde_json::json!({
             "error": "temporarily_unavailable",
             "error_description": "The authorization server's metadata could not be fetched",
@@ -64,8 +67,8 @@ impl IntoResponse for DiscoveryError {
 }
 
 impl Discovery {
-    /// Builds the documents from the configuration.
-    pub fn new(config: &Config, http: reqwest::Client) -> Self {
+    /// Builds the documents from the configuration; `http` reaches the issuer.
+    pub(crate) fn new(config: &Config, http: reqwest::Client) -> Self {
         let document = ProtectedResourceMetadata {
             resource: &config.audience,
             authorization_servers: [config.issuer.as_str()],
@@ -78,7 +81,7 @@ impl Discovery {
         Self {
             inner: Arc::new(DiscoveryInner {
                 protected_resource,
-                issuer: config.issuer.as_str().to_owned(),
+                issuer: config.issuer.clone(),
                 http,
                 as_metadata: moka::future::Cache::builder()
                     .max_capacity(1)
@@ -88,41 +91,27 @@ impl Discovery {
         }
     }
 
-    /// Fetches the issuer's RFC 8414 metadata, falling back to its OpenID Connect
-    /// discovery document (Auth0 serves both), and checks the `issuer` field.
+    /// The issuer's RFC 8414 metadata, or its OpenID Connect discovery document when the
+    /// RFC 8414 one cannot be had (no answer, or not 200). A document that is answered but
+    /// wrong (another issuer, not JSON, too large) is an error at once.
     async fn fetch_as_metadata(&self) -> Result<Bytes, DiscoveryError> {
-        let issuer = self.inner.issuer.as_str();
-        let mut last_error = String::new();
-        for path in [
-            ".well-known/oauth-authorization-server",
-            ".well-known/openid-configuration",
-        ] {
-            let url = format!("{issuer}{path}");
-            let response = match self.inner.http.get(&url).send().await {
-                Ok(r) if r.status().is_success() => r,
-                Ok(r) => {
-                    last_error = format!("{url} answered {}", r.status());
-                    continue;
-                }
-                Err(e) => {
-                    last_error = format!("{url}: {e}");
-                    continue;
-                }
-            };
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| DiscoveryError::Upstream(format!("{url}: {e}")))?;
-            let value: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| DiscoveryError::Upstream(format!("{url}: not JSON: {e}")))?;
-            if value.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
-                return Err(DiscoveryError::Upstream(format!(
-                    "{url}: issuer does not match {issuer}"
-                )));
-            }
-            return Ok(body);
-        }
-        Err(DiscoveryError::Upstream(last_error))
+        let fetch = |document| {
+            IssuerMetadata::fetch_document(
+                &self.inner.http,
+                &self.inner.issuer,
+                document,
+                FetchLimits::default(),
+            )
+        };
+        let metadata = match fetch(MetadataDocument::OAuthAuthorizationServer).await {
+            Err(
+                DiscoveryError::Unreachable { .. }
+                | DiscoveryError::Timeout { .. }
+                | DiscoveryError::Status { .. },
+            ) => fetch(MetadataDocument::OpenIdConfiguration).await?,
+            other => other?,
+        };
+        Ok(Bytes::from(metadata.into_document()))
     }
 }
 
@@ -138,19 +127,19 @@ fn json(body: Bytes) -> Response {
 }
 
 /// `GET /.well-known/oauth-protected-resource[/mcp]`.
-pub async fn protected_resource(State(discovery): State<Discovery>) -> Response {
+pub(crate) async fn protected_resource(State(discovery): State<Discovery>) -> Response {
     json(discovery.inner.protected_resource.clone())
 }
 
 /// `GET /.well-known/oauth-authorization-server`.
-pub async fn authorization_server(
+pub(crate) async fn authorization_server(
     State(discovery): State<Discovery>,
-) -> Result<Response, DiscoveryError> {
+) -> Result<Response, MetadataUnavailable> {
     let body = discovery
         .inner
         .as_metadata
         .try_get_with((), discovery.fetch_as_metadata())
         .await
-        .map_err(|e: Arc<DiscoveryError>| DiscoveryError::Upstream(e.to_string()))?;
+        .map_err(MetadataUnavailable)?;
     Ok(json(body))
 }

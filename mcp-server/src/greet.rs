@@ -6,22 +6,21 @@
 //! the IdP's token endpoint as `subject_token` and nowhere else; the upstream API only
 //! ever sees the exchanged token, whose audience is itself.
 //!
-//! Who is greeted: the `name` argument if given (trimmed, at most [`MAX_NAME_CHARS`]
-//! characters), else the token's `name` claim, else its `email` claim, else "there"
+//! Who is greeted: the `name` argument if given (trimmed, at most 100 characters), else the token's `name` claim, else its `email` claim, else "there"
 //! (Auth0 access tokens carry neither claim unless an Action adds them, so "Hello, there
 //! (auth0|…)!" is the usual answer without an argument). The `sub` is always shown, since
 //! it is what the upstream API identified.
 
 use bearer_auth::VerifiedToken;
 use serde::{Deserialize, Serialize};
-use url::Url;
 
-use crate::exchange::{ExchangeConfig, ExchangeError, TokenExchanger};
+use crate::config::Config;
+use crate::exchange::{ExchangeConfig, ExchangeError, ExchangeGrant, TokenExchanger};
 use crate::metrics::Metrics;
-use crate::upstream::{UpstreamClient, UpstreamConfig, UpstreamError};
+use crate::upstream::{UpstreamBuildError, UpstreamClient, UpstreamConfig, UpstreamError};
 
 /// The longest name `greet` repeats back.
-pub const MAX_NAME_CHARS: usize = 100;
+const MAX_NAME_CHARS: usize = 100;
 
 /// The `greet` tool's structured result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -47,6 +46,17 @@ pub enum GreetError {
     Upstream(#[from] UpstreamError),
 }
 
+/// Why a [`Greeter`] could not be built (at start-up).
+#[derive(Debug, thiserror::Error)]
+pub enum GreeterBuildError {
+    /// The token exchange's HTTP client could not be built.
+    #[error("could not build the token exchange's HTTP client: {0}")]
+    Exchanger(#[source] reqwest::Error),
+    /// The upstream API client could not be built.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamBuildError),
+}
+
 /// Runs `greet`. Send + Sync; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Greeter {
@@ -55,31 +65,35 @@ pub struct Greeter {
 }
 
 impl Greeter {
-    /// Builds the exchanger and the upstream client from the server's configuration; makes
+    /// Builds the exchanger and the upstream client from the server's configuration, trusting
+    /// `root_certificates` besides the system's (the `--ca-file`, read once at start); makes
     /// no request yet (the IdP's discovery document is fetched on the first `greet`).
-    pub fn new(config: &crate::Config, metrics: Metrics) -> anyhow::Result<Greeter> {
-        let issuer = Url::parse(config.issuer.as_str())?;
-        let scope = Some(config.exchange_scope.trim().to_owned()).filter(|s| !s.is_empty());
-        let mut exchange = ExchangeConfig::new(
-            issuer,
-            config.client_id.clone(),
-            config.client_secret.clone(),
+    pub fn new(
+        config: &Config,
+        root_certificates: &[reqwest::Certificate],
+        metrics: Metrics,
+    ) -> Result<Greeter, GreeterBuildError> {
+        let grant = ExchangeGrant::custom_token_exchange(
             config.subject_token_type.clone(),
             config.api_audience.clone(),
-            scope,
+            Some(config.exchange_scope.trim().to_owned()),
+        );
+        let mut exchange = ExchangeConfig::new(
+            config.issuer.clone(),
+            config.client_id.clone(),
+            config.client_secret.clone(),
+            grant,
         );
         exchange.connect_timeout = config.exchange_connect_timeout;
         exchange.timeout = config.exchange_timeout;
         exchange.cache_capacity = config.exchange_cache_capacity;
+        exchange.root_certificates = root_certificates.to_vec();
         let mut upstream = UpstreamConfig::new(config.api_base_url.clone());
         upstream.timeout = config.upstream_timeout;
-        if let Some(ca_file) = &config.ca_file {
-            let roots = service_kit::read_ca_file(ca_file)?;
-            exchange.root_certificates.clone_from(&roots);
-            upstream.root_certificates = roots;
-        }
+        upstream.root_certificates = root_certificates.to_vec();
         Ok(Greeter {
-            exchanger: TokenExchanger::new(exchange, metrics.clone())?,
+            exchanger: TokenExchanger::new(exchange, metrics.clone())
+                .map_err(GreeterBuildError::Exchanger)?,
             upstream: UpstreamClient::new(&upstream, metrics)?,
         })
     }

@@ -2,19 +2,63 @@
 //! gated by the caller's permissions, and which calls an upstream API on the caller's
 //! behalf through Custom Token Exchange.
 //!
-//! The crate is a library so the end-to-end tests and the demo run it in process; the
-//! binary in `main.rs` only parses flags and calls [`serve`].
+//! The crate is a library so the end-to-end stack, the demo and the tests run it in
+//! process; the binary in `main.rs` only parses flags and runs an [`App`].
+//!
+//! # Layout
+//!
+//! Start-up and configuration:
+//! - `app`: [`App`] (`build` / `build_on` → `local_addr` → `run_until_stopped`) and
+//!   [`StartError`].
+//! - `config`: [`Cli`] (flags and environment, the quickstart's names) and the typed
+//!   [`Config`].
+//! - `router`: assembles the application; derives the `Host` and `Origin` allow-lists.
+//! - `ops`: `/health`, `/ready`, `/metrics`; `metrics`: the per-instance Prometheus registry.
+//!
+//! In front of rmcp, on `/mcp`:
+//! - `auth`: the gate — Origin check, bearer token, session owner, step-up 403.
+//! - `caller`: what the gate hands the tools (the verified token, the raw subject token).
+//! - `permissions`: which tool needs which permission (one table for every check).
+//! - `discovery`: RFC 9728 protected resource metadata, and the re-served RFC 8414 metadata.
+//!
+//! Behind rmcp:
+//! - `tools`: the rmcp handler (`get_current_time`, `whoami`, `greet`).
+//! - `greet`: exchange, call the upstream API, greet.
+//! - `exchange/`: the token exchange and its cache (see its docs).
+//! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
+//!
+//! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
+//! (`caller`, `permissions`, `greet`) → (`exchange`, `upstream`) → (`outbound`, `metrics`).
+//!
+//! # Public surface
+//!
+//! - [`App`], [`StartError`], [`ServeError`], [`Config`], [`Cli`], [`Command`],
+//!   [`ConfigError`], [`LogFormat`]: what a binary, the e2e stack and the demo need to start
+//!   the server.
+//! - [`exchange`], [`greet`], [`upstream`], [`metrics`]: the `greet` path's parts, public so
+//!   the integration tests (`tests/exchange`) and the benchmark (`benches/exchange_cache`)
+//!   can drive them against stand-ins for the IdP and the upstream API.
+//! - [`MAX_BODY_BYTES`]: the largest `/mcp` body, which the HTTP tests exceed on purpose.
+//!
+//! Everything else (the gate, the tools, discovery, the router) is `pub(crate)`: it is
+//! reached over HTTP only.
 
-pub mod auth;
-pub mod config;
-pub mod discovery;
+mod app;
+mod auth;
+mod caller;
+mod config;
+mod discovery;
 pub mod exchange;
 pub mod greet;
 pub mod metrics;
+mod ops;
 mod outbound;
-mod server;
-pub mod tools;
+mod permissions;
+mod router;
+mod tools;
 pub mod upstream;
 
+pub use app::{App, StartError};
+pub use auth::MAX_BODY_BYTES;
 pub use config::{Cli, Command, Config, ConfigError, LogFormat};
-pub use server::{app, serve};
+pub use service_kit::ServeError;

@@ -15,7 +15,7 @@ use metrics_exporter_prometheus::{
 };
 
 /// The metric names this server exports.
-pub mod names {
+pub(crate) mod names {
     /// Counter, label `status`: HTTP responses by status code.
     pub const HTTP_REQUESTS: &str = "mcp_http_requests_total";
     /// Counter, label `reason`: bearer tokens refused on /mcp.
@@ -80,7 +80,7 @@ impl Metrics {
     }
 
     /// A counter handle in this registry.
-    pub fn counter(&self, name: &'static str, labels: &[(&'static str, String)]) -> Counter {
+    pub(crate) fn counter(&self, name: &'static str, labels: &[(&'static str, String)]) -> Counter {
         let labels: Vec<Label> = labels
             .iter()
             .map(|(k, v)| Label::new(*k, v.clone()))
@@ -89,7 +89,11 @@ impl Metrics {
     }
 
     /// A histogram handle in this registry.
-    pub fn histogram(&self, name: &'static str, labels: &[(&'static str, String)]) -> Histogram {
+    pub(crate) fn histogram(
+        &self,
+        name: &'static str,
+        labels: &[(&'static str, String)],
+    ) -> Histogram {
         let labels: Vec<Label> = labels
             .iter()
             .map(|(k, v)| Label::new(*k, v.clone()))
@@ -98,19 +102,19 @@ impl Metrics {
     }
 
     /// Counts one HTTP response.
-    pub fn http_request(&self, status: u16) {
+    pub(crate) fn http_request(&self, status: u16) {
         self.counter(names::HTTP_REQUESTS, &[("status", status.to_string())])
             .increment(1);
     }
 
     /// Counts one refused bearer token.
-    pub fn token_rejection(&self, reason: &'static str) {
+    pub(crate) fn token_rejection(&self, reason: &'static str) {
         self.counter(names::TOKEN_REJECTIONS, &[("reason", reason.to_owned())])
             .increment(1);
     }
 
     /// Counts one tool call.
-    pub fn tool_call(&self, tool: &'static str, outcome: &'static str) {
+    pub(crate) fn tool_call(&self, tool: &'static str, outcome: &'static str) {
         self.counter(
             names::TOOL_CALLS,
             &[("tool", tool.to_owned()), ("outcome", outcome.to_owned())],
@@ -119,26 +123,19 @@ impl Metrics {
     }
 
     /// Counts one token exchange at the IdP.
-    pub fn token_exchange(&self, outcome: &'static str) {
+    pub(crate) fn token_exchange(&self, outcome: &'static str) {
         self.counter(names::TOKEN_EXCHANGES, &[("outcome", outcome.to_owned())])
             .increment(1);
     }
 
-    /// Counts one exchanged-token cache lookup.
-    pub fn exchange_cache(&self, hit: bool) {
-        let result = if hit { "hit" } else { "miss" };
-        self.counter(names::EXCHANGE_CACHE, &[("result", result.to_owned())])
-            .increment(1);
-    }
-
     /// Counts one upstream API call.
-    pub fn upstream_request(&self, outcome: &'static str) {
+    pub(crate) fn upstream_request(&self, outcome: &'static str) {
         self.counter(names::UPSTREAM_REQUESTS, &[("outcome", outcome.to_owned())])
             .increment(1);
     }
 
     /// Records one upstream API call's latency.
-    pub fn upstream_latency(&self, seconds: f64, outcome: &'static str) {
+    pub(crate) fn upstream_latency(&self, seconds: f64, outcome: &'static str) {
         self.histogram(names::UPSTREAM_LATENCY, &[("outcome", outcome.to_owned())])
             .record(seconds);
     }

@@ -1,12 +1,12 @@
 //! The MCP tools and the rmcp `ServerHandler` that serves them.
 //!
-//! Which tool needs which permission is one closed table ([`ToolName`]) used by `tools/list`
-//! (a caller sees only what it may call), by the HTTP layer's step-up check (an HTTP 403
-//! before rmcp runs) and, as a second line, by `tools/call` itself.
+//! Which tool needs which permission is the table in `permissions`: `tools/list` shows a
+//! caller only what it may call, and `tools/call` re-checks it as a second line behind the
+//! HTTP layer's step-up 403. The caller comes from the request's extensions (`caller`),
+//! where the HTTP layer put it.
 
 use std::sync::Arc;
 
-use bearer_auth::VerifiedToken;
 use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{
@@ -24,65 +24,14 @@ use rmcp::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::greet::{GreetOutput, Greeter};
 use crate::metrics::Metrics;
-
-/// The permission the `whoami` tool needs.
-pub const PERMISSION_WHOAMI: &str = "tool:whoami";
-/// The permission the `greet` tool needs.
-pub const PERMISSION_GREET: &str = "tool:greet";
-/// Every permission a tool of this server can need, in the order advertised
-/// (`scopes_supported`, and the `scope` of a 401 challenge).
-pub const ALL_PERMISSIONS: &[&str] = &[PERMISSION_WHOAMI, PERMISSION_GREET];
-
-/// The tools this server has, with the permission each needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolName {
-    /// `get_current_time`: no permission.
-    GetCurrentTime,
-    /// `whoami`: `tool:whoami`.
-    Whoami,
-    /// `greet`: `tool:greet`.
-    Greet,
-}
-
-impl ToolName {
-    /// Every tool.
-    pub const ALL: [ToolName; 3] = [ToolName::GetCurrentTime, ToolName::Whoami, ToolName::Greet];
-
-    /// The tool's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ToolName::GetCurrentTime => "get_current_time",
-            ToolName::Whoami => "whoami",
-            ToolName::Greet => "greet",
-        }
-    }
-
-    /// The tool with this wire name, if there is one.
-    pub fn from_name(name: &str) -> Option<ToolName> {
-        Self::ALL.into_iter().find(|tool| tool.as_str() == name)
-    }
-
-    /// The permission a caller needs, if any.
-    pub fn permission(self) -> Option<&'static str> {
-        match self {
-            ToolName::GetCurrentTime => None,
-            ToolName::Whoami => Some(PERMISSION_WHOAMI),
-            ToolName::Greet => Some(PERMISSION_GREET),
-        }
-    }
-
-    /// True when `token` may call this tool.
-    pub fn allowed_for(self, token: &VerifiedToken) -> bool {
-        self.permission().is_none_or(|p| token.allows(p))
-    }
-}
+use crate::permissions::ToolName;
 
 /// `get_current_time`'s result.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CurrentTime {
+pub(crate) struct CurrentTime {
     /// Now, RFC 3339 in UTC, e.g. `2026-01-01T12:00:00Z`.
     pub utc: String,
     /// Now, seconds since the Unix epoch.
@@ -91,7 +40,7 @@ pub struct CurrentTime {
 
 /// `whoami`'s result: the caller as the access token describes it.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct WhoAmI {
+pub(crate) struct WhoAmI {
     /// `sub`: the user.
     pub sub: String,
     /// `client_id` (or `azp`): the application the user signed in with.
@@ -106,7 +55,7 @@ pub struct WhoAmI {
 
 /// `greet`'s arguments.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GreetArgs {
+pub(crate) struct GreetArgs {
     /// Who to greet; the caller's name from the token when absent.
     #[serde(default)]
     pub name: Option<String>,
@@ -114,7 +63,7 @@ pub struct GreetArgs {
 
 /// The MCP handler: one per session (or per stateless request), sharing the router built once.
 #[derive(Clone)]
-pub struct McpTools {
+pub(crate) struct McpTools {
     router: Arc<ToolRouter<McpTools>>,
     greeter: Arc<Greeter>,
     metrics: Metrics,
@@ -122,7 +71,7 @@ pub struct McpTools {
 
 impl McpTools {
     /// Builds the router once; every handler instance shares it.
-    pub fn new(greeter: Arc<Greeter>, metrics: Metrics) -> Self {
+    pub(crate) fn new(greeter: Arc<Greeter>, metrics: Metrics) -> Self {
         Self {
             router: Arc::new(Self::tool_router()),
             greeter,

@@ -12,9 +12,10 @@ use url::Url;
 
 use crate::exchange::AccessToken;
 use crate::metrics::Metrics;
+use crate::outbound::{self, ReadError};
 
 /// The path, relative to API_BASE_URL, of the quickstart's protected endpoint.
-pub const PRIVATE_SCOPE_PATH: &str = "api/private-scope";
+const PRIVATE_SCOPE_PATH: &str = "api/private-scope";
 
 /// The most of an upstream answer we read.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -74,7 +75,7 @@ fn reason(status: u16) -> String {
 
 impl UpstreamError {
     /// A metric label for this failure.
-    pub fn outcome(&self) -> &'static str {
+    pub(crate) fn outcome(&self) -> &'static str {
         match self {
             UpstreamError::Unreachable => "unreachable",
             UpstreamError::Timeout => "timeout",
@@ -95,7 +96,7 @@ impl UpstreamError {
 
 /// `{base}/api/private-scope`, with exactly one `/` between them: the base is made to end
 /// with `/` first, so that URL joining keeps its last path segment (RFC 3986 §5.2.3).
-pub fn private_scope_url(base: &Url) -> Result<Url, url::ParseError> {
+fn private_scope_url(base: &Url) -> Result<Url, url::ParseError> {
     let mut base = base.clone();
     base.set_query(None);
     base.set_fragment(None);
@@ -141,7 +142,7 @@ impl UpstreamClient {
             return Err(url::ParseError::RelativeUrlWithCannotBeABaseBase.into());
         }
         let private_scope = private_scope_url(&config.base_url)?;
-        let http = crate::outbound::token_carrying_client(
+        let http = outbound::token_carrying_client(
             config.connect_timeout,
             config.timeout,
             &config.root_certificates,
@@ -151,11 +152,6 @@ impl UpstreamClient {
             private_scope,
             metrics,
         })
-    }
-
-    /// The URL `private_scope` calls.
-    pub fn private_scope_endpoint(&self) -> &Url {
-        &self.private_scope
     }
 
     /// `GET {API_BASE_URL}/api/private-scope` with the exchanged token; the JSON answer.
@@ -173,7 +169,7 @@ impl UpstreamClient {
     }
 
     async fn get_json(&self, token: &AccessToken) -> Result<Value, UpstreamError> {
-        let mut response = self
+        let response = self
             .http
             .get(self.private_scope.clone())
             .bearer_auth(token.secret())
@@ -188,17 +184,12 @@ impl UpstreamClient {
                 status: status.as_u16(),
             });
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        let body = outbound::read_capped(response, MAX_BODY_BYTES)
             .await
-            .map_err(|e| UpstreamError::transport(&e))?
-        {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(UpstreamError::Malformed);
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|e| match e {
+                ReadError::Transport(e) => UpstreamError::transport(&e),
+                ReadError::TooLarge => UpstreamError::Malformed,
+            })?;
         serde_json::from_slice(&body).map_err(|_| UpstreamError::Malformed)
     }
 }

@@ -225,7 +225,7 @@ async fn the_exchange_request_is_what_auth0_expects() {
 async fn an_empty_scope_is_not_sent() {
     let idp = Idp::start(HOUR).await;
     let mut config = crate::support::exchange_config(&idp.issuer);
-    config.scope = Some(String::new());
+    config.grant.scope = Some(String::new());
     let exchanger =
         mcp_server::exchange::TokenExchanger::new(config, mcp_server::metrics::Metrics::new())
             .unwrap();

@@ -51,9 +51,8 @@ async fn greet_exchanges_over_https_with_the_tenants_ca_file() {
         .await
         .unwrap();
     tokio::spawn(api_app.run_until_stopped(stop.clone().cancelled_owned()));
-    let roots = service_kit::read_ca_file(&ca_file).unwrap();
     let https = reqwest::Client::builder()
-        .tls_certs_merge(roots)
+        .tls_certs_merge(service_kit::read_ca_file(&ca_file).unwrap())
         .build()
         .unwrap();
     let verifier = Verifier::new(
@@ -87,7 +86,9 @@ async fn greet_exchanges_over_https_with_the_tenants_ca_file() {
         ca_file: Some(ca_file),
         ..mcp_server::Config::default()
     };
-    let greeter = Greeter::new(&config, Metrics::new()).unwrap();
+    // What the server reads from --ca-file at start and hands to the greeter.
+    let roots = config.root_certificates().unwrap();
+    let greeter = Greeter::new(&config, &roots, Metrics::new()).unwrap();
 
     // Act: the upstream API may still be loading the tenant's keys; retry briefly.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

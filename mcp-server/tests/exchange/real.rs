@@ -80,7 +80,10 @@ impl RealStack {
             ..mcp_server::Config::default()
         };
         let metrics = Metrics::new();
-        (Greeter::new(&config, metrics.clone()).unwrap(), metrics)
+        (
+            Greeter::new(&config, &[], metrics.clone()).unwrap(),
+            metrics,
+        )
     }
 
     /// A token for the MCP API by the password grant, and what verifying it gives.

@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use mcp_server::exchange::{ExchangeConfig, TokenExchanger};
+use bearer_auth::Issuer;
+use mcp_server::exchange::{ExchangeConfig, ExchangeGrant, TokenExchanger};
 use mcp_server::metrics::Metrics;
 use mcp_server::upstream::{UpstreamClient, UpstreamConfig};
 use serde_json::json;
@@ -203,12 +204,14 @@ pub fn in_secs(secs: u64) -> u64 {
 /// The exchange configuration the tests use, pointing at `issuer`.
 pub fn exchange_config(issuer: &Url) -> ExchangeConfig {
     ExchangeConfig::new(
-        issuer.clone(),
+        Issuer::from_auth0_domain(issuer.as_str()).unwrap(),
         "mcp-server-client",
         "mcp-server-secret".to_owned().into(),
-        "urn:fastmcp:mcp",
-        "http://localhost:8787/",
-        Some("read:private".to_owned()),
+        ExchangeGrant::custom_token_exchange(
+            "urn:fastmcp:mcp",
+            "http://localhost:8787/",
+            Some("read:private".to_owned()),
+        ),
     )
 }
 

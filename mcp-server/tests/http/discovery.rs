@@ -135,7 +135,8 @@ async fn with_the_authorization_server_down_the_server_says_so() {
     };
     let stop = tokio_util::sync::CancellationToken::new();
     let _guard = stop.clone().drop_guard();
-    tokio::spawn(mcp_server::serve(config, listener, stop.cancelled_owned()));
+    let app = mcp_server::App::build_on(config, listener).await.unwrap();
+    tokio::spawn(app.run_until_stopped(stop.cancelled_owned()));
     let http = reqwest::Client::new();
 
     let health = http.get(format!("{base}health")).send().await.unwrap();

@@ -237,7 +237,7 @@ async fn a_foreign_host_is_refused_unless_configured() {
 async fn an_oversized_body_is_refused() {
     let stack = Stack::start().await;
     let token = stack.token(ADMIN).await;
-    let huge = "x".repeat(mcp_server::auth::MAX_BODY_BYTES + 1);
+    let huge = "x".repeat(mcp_server::MAX_BODY_BYTES + 1);
     let response = stack
         .post_modern(
             &token,

@@ -78,7 +78,8 @@ async fn shutdown_ends_serving_even_with_an_open_session() {
         ..mcp_server::Config::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(mcp_server::serve(config, listener, async {
+    let app = mcp_server::App::build_on(config, listener).await.unwrap();
+    let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
 

@@ -110,11 +110,10 @@ impl Stack {
             ..mcp_server::Config::default()
         };
         adjust(&mut config);
-        tokio::spawn(mcp_server::serve(
-            config,
-            mcp_listener,
-            stop.clone().cancelled_owned(),
-        ));
+        let mcp_app = mcp_server::App::build_on(config, mcp_listener)
+            .await
+            .unwrap();
+        tokio::spawn(mcp_app.run_until_stopped(stop.clone().cancelled_owned()));
 
         let stack = Stack {
             base,

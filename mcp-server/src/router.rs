@@ -1,17 +1,19 @@
-//! Assembles the HTTP application (rmcp's Streamable HTTP service behind the auth layer,
-//! the discovery documents, health and metrics) and serves it.
+//! Assembles the HTTP application: rmcp's Streamable HTTP service behind the gate
+//! (`auth`), the discovery documents (`discovery`), the operational routes (`ops`), CORS,
+//! metrics and tracing.
+//!
+//! The `Host` allow-list (rmcp's DNS-rebinding defence) and the `Origin` allow-list (the
+//! gate's) are derived here from MCP_SERVER_URL, MCP_ALLOWED_HOSTS and MCP_ALLOWED_ORIGINS.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    extract::{Request, State},
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
-    middleware::{self, Next},
-    response::{IntoResponse, Response},
+    http::{HeaderName, HeaderValue, Method, header},
+    middleware,
     routing::get,
 };
-use bearer_auth::{Verifier, VerifierConfig};
+use bearer_auth::Verifier;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
@@ -26,6 +28,7 @@ use crate::config::Config;
 use crate::discovery::{self, Discovery};
 use crate::greet::Greeter;
 use crate::metrics::Metrics;
+use crate::ops;
 use crate::tools::McpTools;
 
 /// Host names that all mean "this machine"; when MCP_SERVER_URL names one, all are accepted.
@@ -88,69 +91,37 @@ fn cors(config: &Config) -> Option<CorsLayer> {
     )
 }
 
-async fn count_status(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    metrics.http_request(response.status().as_u16());
-    response
+/// What the router is assembled from; `App::build_on` makes them.
+pub(crate) struct Parts {
+    /// Verifies inbound tokens on /mcp; /ready reports whether it has keys.
+    pub(crate) verifier: Verifier,
+    /// Counts requests, refusals, tool calls and exchanges.
+    pub(crate) metrics: Metrics,
+    /// Runs `greet` (token exchange and upstream call).
+    pub(crate) greeter: Arc<Greeter>,
+    /// Reaches the issuer for the re-served authorization server metadata.
+    pub(crate) issuer_http: reqwest::Client,
+    /// Cancels rmcp's sessions and open streams when shutdown begins.
+    pub(crate) sessions: CancellationToken,
 }
 
-/// The span of one HTTP request: method and path only, since a query string may hold a
-/// token that must not reach the logs.
-fn request_span(request: &Request) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-    )
-}
-
-async fn health() -> &'static str {
-    "ok"
-}
-
-async fn ready(State(verifier): State<Verifier>) -> Response {
-    if verifier.is_ready() {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "signing keys not loaded yet",
-        )
-            .into_response()
-    }
-}
-
-async fn metrics_text(State(metrics): State<Metrics>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics.render(),
-    )
-        .into_response()
-}
-
-/// Builds the application. `shutdown` cancels rmcp's sessions and open streams.
-pub fn app(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Router> {
-    let mut http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(5));
-    if let Some(ca_file) = &config.ca_file {
-        http = http.tls_certs_merge(service_kit::read_ca_file(ca_file)?);
-    }
-    let http = http.build()?;
-    let verifier = Verifier::new(
-        VerifierConfig::new(config.issuer.clone(), config.audience.clone()),
-        http.clone(),
-    );
-    let metrics = Metrics::new();
-    let greeter = Arc::new(Greeter::new(config, metrics.clone())?);
+/// The whole application: /mcp behind its gate, the discovery documents, the operational
+/// routes, CORS, metrics and tracing.
+pub(crate) fn router(config: &Config, parts: Parts) -> Router {
+    let Parts {
+        verifier,
+        metrics,
+        greeter,
+        issuer_http,
+        sessions,
+    } = parts;
     let tools = McpTools::new(greeter, metrics.clone());
-
     let rmcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(!config.stateless)
         .with_json_response(true)
         .with_allowed_hosts(allowed_hosts(config))
         .with_max_request_body_bytes(MAX_BODY_BYTES)
-        .with_cancellation_token(shutdown);
+        .with_cancellation_token(sessions);
     let mcp_service = StreamableHttpService::new(
         move || Ok(tools.clone()),
         Arc::new(LocalSessionManager::default()),
@@ -179,49 +150,15 @@ pub fn app(config: &Config, shutdown: CancellationToken) -> anyhow::Result<Route
             "/.well-known/oauth-authorization-server",
             get(discovery::authorization_server),
         )
-        .with_state(Discovery::new(config, http));
+        .with_state(Discovery::new(config, issuer_http));
 
-    let ops = Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready).with_state(verifier))
-        .route("/metrics", get(metrics_text).with_state(metrics.clone()));
-
-    let mut app = Router::new().merge(mcp).merge(well_known).merge(ops);
+    let mut app = Router::new()
+        .merge(mcp)
+        .merge(well_known)
+        .merge(ops::routes(verifier, metrics.clone()));
     if let Some(cors) = cors(config) {
         app = app.layer(cors);
     }
-    Ok(app
-        .layer(middleware::from_fn_with_state(metrics, count_status))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span)))
-}
-
-/// Serves until `shutdown` resolves (then closes open MCP streams and drains).
-pub async fn serve(
-    config: Config,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    config.log_effective();
-    if !config
-        .mcp_endpoint()
-        .as_str()
-        .starts_with(config.audience.as_str())
-    {
-        // MCP clients check that the protected resource is a prefix of the URL they use.
-        tracing::warn!(
-            audience = %config.audience,
-            mcp_endpoint = %config.mcp_endpoint(),
-            "AUTH0_AUDIENCE is not a prefix of the MCP endpoint URL; MCP clients will refuse the protected resource metadata"
-        );
-    }
-    let cancel = CancellationToken::new();
-    let app = app(&config, cancel.clone())?;
-    tracing::info!(address = %listener.local_addr()?, mcp = %config.mcp_endpoint(), "mcp-server listening");
-    service_kit::serve(listener, app, async move {
-        shutdown.await;
-        // Open MCP streams would otherwise hold graceful shutdown open forever.
-        cancel.cancel();
-    })
-    .await?;
-    Ok(())
+    app.layer(middleware::from_fn_with_state(metrics, ops::count_status))
+        .layer(TraceLayer::new_for_http().make_span_with(ops::request_span))
 }

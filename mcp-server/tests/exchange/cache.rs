@@ -1,8 +1,12 @@
 //! The exchange cache: one exchange per subject token, shared by concurrent callers,
 //! never reused past the subject token's expiry, failures not kept.
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+
 use axum::http::StatusCode;
 use mcp_server::exchange::ExchangeError;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::support::{Idp, IdpAnswer, exchanged_token, exchanger, in_secs};
@@ -72,23 +76,59 @@ async fn two_users_make_two_exchanges_and_get_their_own_tokens() {
     assert_eq!(idp.discoveries(), 1);
 }
 
-#[tokio::test]
-async fn twenty_concurrent_first_calls_share_one_exchange() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_calls_share_one_exchange_while_the_idp_answers() {
+    // Arrange: the IdP holds its answer until every caller is waiting for a token.
+    const CALLERS: usize = 20;
     let idp = Idp::start(HOUR).await;
+    idp.hold_answers();
     let (exchanger, _) = exchanger(&idp.issuer);
+    let waiting = watch::Sender::new(0_usize);
 
-    // On this single-threaded runtime, every spawned call starts (and finds the others'
-    // pending exchange) before the IdP's answer can be read.
+    // Act: CALLERS first calls for one subject token, each counted as waiting once its
+    // exchange can make no more progress on its own.
     let mut calls = JoinSet::new();
-    for _ in 0..20 {
-        let exchanger = exchanger.clone();
-        calls.spawn(async move { exchanger.exchange("carol-token", in_secs(3600)).await });
+    for _ in 0..CALLERS {
+        let call = exchanger.clone();
+        let waiting = waiting.clone();
+        calls.spawn(counted_as_waiting(
+            async move { call.exchange("carol-token", in_secs(3600)).await },
+            waiting,
+        ));
     }
+    idp.wait_for_exchanges(1).await;
+    let mut all_waiting = waiting.subscribe();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        all_waiting.wait_for(|n| *n == CALLERS),
+    )
+    .await
+    .expect("every caller waits within 10 s")
+    .unwrap();
+    idp.release();
     let results = calls.join_all().await;
 
+    // Assert: without single flight, every caller that missed the cache would have sent
+    // its own exchange once released; with it, one reached the IdP and all share its token.
     assert_eq!(idp.exchanges(), 1);
     assert!(results.iter().all(|r| r.as_ref().unwrap().access_token.secret()
         == exchanged_token("carol-token", 1)));
+}
+
+/// Runs `call`, adding one to `waiting` the first time it returns `Pending`: from then on it
+/// waits on something else (the IdP's answer, or another caller's exchange).
+async fn counted_as_waiting<F: Future>(call: F, waiting: watch::Sender<usize>) -> F::Output {
+    let mut call = pin!(call);
+    let mut counted = false;
+    poll_fn(|cx| {
+        let poll = call.as_mut().poll(cx);
+        if poll.is_pending() && !counted {
+            counted = true;
+            waiting.send_modify(|n| *n += 1);
+        }
+        poll
+    })
+    .await
 }
 
 #[tokio::test]

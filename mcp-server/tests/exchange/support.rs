@@ -15,6 +15,7 @@ use mcp_server::exchange::{ExchangeConfig, ExchangeGrant, TokenExchanger};
 use mcp_server::metrics::Metrics;
 use mcp_server::upstream::{UpstreamClient, UpstreamConfig};
 use serde_json::json;
+use tokio::sync::watch;
 use url::Url;
 
 /// What the stand-in IdP's token endpoint does.
@@ -37,7 +38,10 @@ struct IdpState {
     issuer: Url,
     answer: Arc<Mutex<IdpAnswer>>,
     discoveries: Arc<AtomicUsize>,
-    exchanges: Arc<AtomicUsize>,
+    /// Exchange requests received; a watch so tests can wait for a count.
+    exchanges: watch::Sender<usize>,
+    /// While true, the token endpoint holds every answer (after counting the request).
+    holding: watch::Sender<bool>,
     forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
 }
 
@@ -55,7 +59,8 @@ impl Idp {
             issuer: issuer.clone(),
             answer: Arc::new(Mutex::new(answer)),
             discoveries: Arc::default(),
-            exchanges: Arc::default(),
+            exchanges: watch::Sender::new(0),
+            holding: watch::Sender::new(false),
             forms: Arc::default(),
         };
         let app = Router::new()
@@ -73,7 +78,30 @@ impl Idp {
 
     /// Exchange requests received so far.
     pub fn exchanges(&self) -> usize {
-        self.state.exchanges.load(Ordering::SeqCst)
+        *self.state.exchanges.borrow()
+    }
+
+    /// Waits (at most 10 s) until at least `count` exchange requests arrived.
+    pub async fn wait_for_exchanges(&self, count: usize) {
+        let mut received = self.state.exchanges.subscribe();
+        let reached =
+            tokio::time::timeout(Duration::from_secs(10), received.wait_for(|n| *n >= count)).await;
+        assert!(
+            reached.is_ok(),
+            "waited 10 s for {count} exchange requests, saw {}",
+            self.exchanges()
+        );
+    }
+
+    /// From now on the token endpoint counts each request, then holds its answer until
+    /// [`Idp::release`].
+    pub fn hold_answers(&self) {
+        self.state.holding.send_replace(true);
+    }
+
+    /// Lets every held answer (and every later one) go.
+    pub fn release(&self) {
+        self.state.holding.send_replace(false);
     }
 
     /// Discovery requests received so far.
@@ -100,9 +128,15 @@ async fn token(
     State(state): State<IdpState>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let n = state.exchanges.fetch_add(1, Ordering::SeqCst) + 1;
     let subject = form.get("subject_token").cloned().unwrap_or_default();
     state.forms.lock().unwrap().push(form);
+    let mut n = 0;
+    state.exchanges.send_modify(|count| {
+        *count += 1;
+        n = *count;
+    });
+    let mut holding = state.holding.subscribe();
+    let _ = holding.wait_for(|held| !held).await;
     let answer = state.answer.lock().unwrap().clone();
     match answer {
         IdpAnswer::Issue { expires_in } => Json(json!({

@@ -34,7 +34,7 @@ pub enum MetadataDocument {
 
 impl MetadataDocument {
     /// Where `issuer` publishes this document.
-    pub fn url(self, issuer: &Issuer) -> String {
+    pub(crate) fn url(self, issuer: &Issuer) -> String {
         match self {
             MetadataDocument::OpenIdConfiguration => {
                 format!("{issuer}.well-known/openid-configuration")

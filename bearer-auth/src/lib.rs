@@ -40,8 +40,9 @@
 //!
 //! # Keys
 //!
-//! The JWKS location comes from the issuer's `/.well-known/openid-configuration`, whose
-//! `issuer` must equal ours. [`Verifier::new`] never blocks: discovery and the first JWKS
+//! The JWKS location comes from the issuer's `/.well-known/openid-configuration`, read by
+//! [`discovery::IssuerMetadata`]: `200 OK`, `application/json`, an `issuer` equal to ours,
+//! within the fetch timeout and size limit below. [`Verifier::new`] never blocks: discovery and the first JWKS
 //! fetch run in the background and retry with exponential backoff, so a service starts
 //! while its IdP is down; until keys load, [`Verifier::is_ready`] is false and requests with
 //! a well-formed token get 503 ([`Challenge::unavailable`]) at once.
@@ -94,7 +95,25 @@
 //! - `verifier`: [`Verifier`], the checks and the key cache.
 //! - `token`: [`VerifiedToken`]; `error`: [`TokenError`].
 //! - `challenge`: [`Challenge`]; `middleware`: [`BearerAuthLayer`] and [`Authenticated`].
-//! - `testkit` (feature `testkit`): signing keys and a counting JWKS server for tests.
+//! - `testkit` (feature `testkit`): signing keys, a counting JWKS server and a
+//!   `ManualClock` for tests.
+//!
+//! Imports go one way: `middleware` → (`verifier`, `challenge`, `token`); `verifier` →
+//! (`jwks`, `config`, `token`, `error`); `jwks` → `discovery` → `issuer`; `config` →
+//! (`clock`, `discovery`, `issuer`); `challenge` and `token` → `error`.
+//!
+//! # Public surface
+//!
+//! What a resource server needs to verify tokens and refuse requests: [`Verifier`] with
+//! [`VerifierConfig`], [`JwksSettings`], [`Clock`]/[`SystemClock`] and [`Algorithm`];
+//! [`Issuer`] and its [`ConfigError`]; [`VerifiedToken`] and [`TokenError`]; the axum glue
+//! [`BearerAuthLayer`] (with its [`BearerAuthService`]), [`Authenticated`] and
+//! [`bearer_token`] (the MCP server reads the raw token with it to exchange it);
+//! [`Challenge`], whose accessors let a server that refuses on its own shape or inspect
+//! the answer. [`discovery`] is public because the MCP server's token exchange and its
+//! re-served authorization server metadata fetch the issuer's metadata through it.
+//! `testkit` is public behind its feature for the tests of this and other crates. The key
+//! cache, JWK parsing and the fetch helpers are private.
 
 mod challenge;
 mod clock;
@@ -118,4 +137,4 @@ pub use issuer::{ConfigError, Issuer};
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerAuthLayer, BearerAuthService, bearer_token};
 pub use token::VerifiedToken;
-pub use verifier::{MAX_TOKEN_BYTES, Verifier};
+pub use verifier::Verifier;

@@ -45,11 +45,6 @@ impl BearerAuthLayer {
         self
     }
 
-    /// The verifier this layer uses.
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
-    }
-
     /// Adds this layer's parameters to `challenge`, for handlers that refuse on their own
     /// (e.g. `Challenge::insufficient_scope`) and want the same header shape.
     pub fn challenge(&self, challenge: Challenge) -> Challenge {

@@ -17,11 +17,11 @@ use url::Url;
 
 use crate::jwks::{self, FetchError, KeyEntry, KeySet};
 use crate::token::numeric_date;
-use crate::{Issuer, TokenError, VerifiedToken, VerifierConfig};
+use crate::{TokenError, VerifiedToken, VerifierConfig};
 
 /// The largest token accepted, checked before any decoding (RFC 8725 §3.1 asks for
 /// limits; Auth0's tokens are about 1 KiB).
-pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// How long a verified token is remembered at most; `exp` is checked on every use anyway,
 /// this only bounds how long an entry (and the key set it points at) stays in memory.
@@ -162,16 +162,6 @@ impl Verifier {
             .load()
             .as_ref()
             .is_some_and(|set| self.inner.is_fresh(set))
-    }
-
-    /// The issuer whose tokens this verifier accepts.
-    pub fn issuer(&self) -> &Issuer {
-        &self.inner.config.issuer
-    }
-
-    /// The audience tokens must carry.
-    pub fn audience(&self) -> &str {
-        &self.inner.config.audience
     }
 
     /// Resolves once keys have been loaded for the first time.

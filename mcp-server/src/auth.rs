@@ -5,10 +5,13 @@
 //! - **Origin**: a present `Origin` must be MCP_SERVER_URL's own or one of
 //!   MCP_ALLOWED_ORIGINS (normalised), else 403 before anything else (DNS rebinding and
 //!   cross-site defence). `Host` is rmcp's check, configured in `router`.
-//! - **Bearer token** (RFC 6750 §2.1, read by `bearer_auth::bearer_token`): refusals carry
-//!   RFC 9728's `resource_metadata` and, on 401, the `scope` of every tool permission.
+//! - **Bearer token** (RFC 6750 §2.1, read by `bearer_auth::bearer_token`): a 401 carries
+//!   RFC 9728's `resource_metadata` and the `scope` of every tool permission; 503 while
+//!   the issuer's keys are not loaded.
 //! - **Session owner**: an `Mcp-Session-Id` belongs to the `sub` that opened it; anyone else
 //!   gets the 404 of an unknown session, so ids cannot be probed.
+//! - **Step-up**: `tools/call` of a tool the token does not allow gets HTTP 403
+//!   `insufficient_scope` naming that tool's permission (from `permissions`).
 //!
 //! MCP clients step up (ask the user for more scopes) only on an HTTP 403 with
 //! `error="insufficient_scope"`, never on a JSON-RPC error, so the permission check for

@@ -370,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_contract() {
+    fn the_defaults_point_at_the_local_stack() {
         let config = parse(&[]).expect("defaults are valid");
         assert_eq!(config.issuer.as_str(), "http://localhost:4000/");
         assert_eq!(config.audience, "http://localhost:3001/");

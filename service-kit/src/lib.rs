@@ -16,6 +16,9 @@
 //! - [`healthcheck`]: the `healthcheck` subcommand that container images run instead of curl.
 //! - [`read_ca_file`]: extra root certificates for outbound HTTPS (`--ca-file`), e.g. the
 //!   local CA of `fake-auth0 --tls`.
+//!
+//! Everything listed is public, because it exists to be called by the services' libraries
+//! and binaries; the healthcheck's URL and HTTP helpers are private.
 
 use std::{future::Future, io, net::SocketAddr, path::Path, process::ExitCode, time::Duration};
 

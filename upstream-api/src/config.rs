@@ -1,8 +1,8 @@
-//! Configuration: `AUTH0_DOMAIN` and `API_AUTH0_AUDIENCE` (the names the shared `.env` of
-//! the stack uses), plus a listen address, from flags, the environment or a `.env` file.
+//! Configuration: `AUTH0_DOMAIN` and `API_AUTH0_AUDIENCE` (the quickstart's names), plus a
+//! listen address, from flags, the environment or a `.env` file.
 //!
-//! The upstream API deliberately does not read `PORT`: in the shared `.env` it is the MCP
-//! server's. The clap [`Cli`] is the outside view (strings); [`Config`] is the typed view.
+//! The upstream API deliberately does not read `PORT`: a `.env` the MCP server reads too
+//! has it as the MCP server's port. The clap [`Cli`] is the outside view (strings); [`Config`] is the typed view.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -169,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn the_defaults_are_the_contracts() {
+    fn the_defaults_point_at_the_local_stack() {
         let config = Config::default();
         assert_eq!(config.issuer.as_str(), "http://localhost:4000/");
         assert_eq!(config.audience, "http://localhost:8787/");

@@ -20,8 +20,8 @@
 //!   `processGenericAccessTokenResponse` makes them: status exactly 200, a JSON object,
 //!   `access_token` and `token_type` non-empty strings, `token_type` `bearer` in any case,
 //!   `expires_in` numeric, `scope` a string; an error answer becomes its RFC 6749 §5.2 code.
-//! - `source`: [`TokenSource`](source::TokenSource), "something that exchanges", which the
-//!   cache sits in front of: the IdP now, a shared tier (Redis) in front of the IdP later.
+//! - `source`: `TokenSource`, "something that exchanges", which the cache sits in front
+//!   of: the IdP now, a shared tier (Redis) in front of the IdP later.
 //! - `cache`: the exchanged-token cache (moka, bounded). The key is the SHA-256 of the
 //!   subject token and the whole grant (mode, audience, scope), so the cache never holds an
 //!   inbound token. An entry lives until the issued token's expiry minus a safety margin and

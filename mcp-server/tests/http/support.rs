@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use url::Url;
 
-/// The demo users (contract.md).
+/// The users of fake-auth0's demo tenant.
 pub const ADMIN: (&str, &str) = ("admin@example.com", "admin-pass");
 pub const USER: (&str, &str) = ("user@example.com", "user-pass");
 pub const GUEST: (&str, &str) = ("guest@example.com", "guest-pass");

@@ -312,12 +312,12 @@ impl TryFrom<Cli> for Config {
 
 impl Config {
     /// The MCP endpoint's public URL.
-    pub fn mcp_endpoint(&self) -> Url {
+    pub(crate) fn mcp_endpoint(&self) -> Url {
         self.server_url.join("mcp").expect("a relative path joins")
     }
 
     /// The RFC 9728 metadata URL clients are pointed at from `WWW-Authenticate`.
-    pub fn resource_metadata_url(&self) -> Url {
+    pub(crate) fn resource_metadata_url(&self) -> Url {
         self.server_url
             .join(".well-known/oauth-protected-resource")
             .expect("a relative path joins")
@@ -334,7 +334,7 @@ impl Config {
     }
 
     /// Logs the effective configuration; the client secret is never written.
-    pub fn log_effective(&self) {
+    pub(crate) fn log_effective(&self) {
         tracing::info!(
             listen = %self.listen,
             issuer = self.issuer.as_str(),

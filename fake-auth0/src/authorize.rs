@@ -17,12 +17,12 @@ use http::{HeaderValue, StatusCode};
 use url::{Host, Url};
 
 use crate::keys::random_token;
+use crate::model::{Client, GrantType, Tenant};
 use crate::oauth_error::OAuthError;
 use crate::params::FormParams;
 use crate::pkce;
 use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
 use crate::store::{AuthorizationCode, LoginTransaction};
-use crate::tenant::{Client, GrantType, Tenant};
 use crate::token::resolve_api;
 
 #[derive(Template)]
@@ -435,7 +435,7 @@ fn issue_code(state: &AppState, transaction: LoginTransaction) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tenant::Tenant;
+    use crate::model::Tenant;
 
     fn check(requested: &str, allowed: bool) {
         let tenant = Tenant::demo();

@@ -11,10 +11,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 
+use crate::model::{Client, TokenEndpointAuthMethod};
 use crate::oauth_error::OAuthError;
 use crate::params::FormParams;
 use crate::state::AppState;
-use crate::tenant::{Client, TokenEndpointAuthMethod};
 
 /// A client that proved who it is (or, for public clients, named itself).
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::tenant::{Tenant, TenantError};
+use crate::model::{Tenant, TenantError};
 
 /// The default issuer: Auth0 writes issuers with a trailing slash.
 pub const DEFAULT_ISSUER: &str = "http://localhost:4000/";

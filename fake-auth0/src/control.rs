@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::clock::ClockMode;
+use crate::model::{ResourceServer, Tenant, TokenDialect};
 use crate::state::AppState;
-use crate::tenant::{ResourceServer, Tenant, TokenDialect};
 use crate::tokens::AccessTokenSpec;
 
 /// The prefix every control route lives under.

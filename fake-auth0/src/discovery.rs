@@ -10,8 +10,8 @@ use axum::extract::State;
 use serde::Serialize;
 
 use crate::keys::JwkSet;
+use crate::model::GrantType;
 use crate::state::AppState;
-use crate::tenant::GrantType;
 
 /// The authorization server metadata (RFC 8414 §2).
 #[derive(Debug, Serialize)]

@@ -15,9 +15,9 @@
 
 pub mod config;
 pub mod keys;
+pub mod model;
 pub mod oauth_error;
 pub mod pkce;
-pub mod tenant;
 pub mod tls;
 
 mod authorize;
@@ -49,9 +49,8 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use config::{Cli, Config};
+pub use model::{Tenant, TenantError, TokenExchangeProfile};
 pub use persist::DataDirError;
-pub use tenant::{Tenant, TenantError};
-pub use token_exchange::TokenExchangeProfile;
 
 /// The largest request body accepted; OAuth requests are small.
 const MAX_BODY_BYTES: usize = 64 * 1024;

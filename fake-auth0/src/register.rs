@@ -16,9 +16,9 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::keys::random_token;
+use crate::model::{AppType, Client, ClientSecret, GrantType, TokenEndpointAuthMethod};
 use crate::oauth_error::OAuthError;
 use crate::state::AppState;
-use crate::tenant::{AppType, Client, ClientSecret, GrantType, TokenEndpointAuthMethod};
 
 /// The registration request members fake-auth0 reads (RFC 7591 §2); others are ignored.
 #[derive(Debug, Deserialize)]

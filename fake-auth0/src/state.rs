@@ -20,10 +20,10 @@ use arc_swap::ArcSwap;
 
 use crate::clock::Clock;
 use crate::keys::{KeySet, SigningKey};
+use crate::model::{Client, Tenant};
 use crate::oauth_error::OAuthError;
 use crate::persist::{self, DataDirError, Store, Write};
 use crate::store::{PendingRefresh, RefreshGrant, Stores, token_hash};
-use crate::tenant::{Client, Tenant};
 use crate::tokens::TokenIssuer;
 
 /// Lifetime of an authorization code (Auth0 and RFC 6749 §4.1.2 suggest short; 60 s).

@@ -16,12 +16,12 @@ use http::{HeaderMap, StatusCode};
 
 use crate::client_auth::{AuthenticatedClient, authenticate_client};
 use crate::keys::random_token;
+use crate::model::{GrantType, ResourceServer, Tenant, TokenEndpointAuthMethod, User};
 use crate::oauth_error::OAuthError;
 use crate::params::{FormParams, split_scope};
 use crate::pkce;
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
 use crate::store::{PendingRefresh, RefreshGrant, RefreshUse};
-use crate::tenant::{GrantType, ResourceServer, Tenant, TokenEndpointAuthMethod, User};
 use crate::tokens::{AccessTokenSpec, Gty, TokenResponse};
 
 /// OpenID Connect scopes: they never name an API permission.

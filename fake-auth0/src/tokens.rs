@@ -14,9 +14,9 @@ use serde_json::{Map, Value};
 
 use crate::clock::Clock;
 use crate::keys::{KeySet, SigningKey, random_token};
+use crate::model::{ResourceServer, Tenant, TokenDialect, User};
 use crate::oauth_error::OAuthError;
 use crate::store::PendingRefresh;
-use crate::tenant::{ResourceServer, Tenant, TokenDialect, User};
 
 /// Lifetime of access tokens that name no API (Auth0's userinfo-only tokens).
 const USERINFO_TOKEN_LIFETIME: u64 = 86_400;

@@ -12,8 +12,8 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use super::{ManagementError, authorize, commit, page_of, parse_body, parse_query, query_param};
+use crate::model::{ActionDefinition, ActionSecret, ActionTemplate, SecretValue, Tenant};
 use crate::state::AppState;
-use crate::tenant::{Action, ActionSecret, ActionTemplate, SecretValue, Tenant};
 
 /// The trigger of Custom Token Exchange Actions.
 const TRIGGER: &str = "custom-token-exchange";
@@ -43,7 +43,7 @@ struct SecretName<'a> {
     name: &'a str,
 }
 
-fn view(action: &Action) -> ActionView<'_> {
+fn view(action: &ActionDefinition) -> ActionView<'_> {
     ActionView {
         id: &action.id,
         name: &action.name,
@@ -64,7 +64,7 @@ fn view(action: &Action) -> ActionView<'_> {
     }
 }
 
-fn find<'t>(tenant: &'t Tenant, id: &str) -> Option<&'t Action> {
+fn find<'t>(tenant: &'t Tenant, id: &str) -> Option<&'t ActionDefinition> {
     tenant.actions.iter().find(|a| a.id == id)
 }
 
@@ -163,7 +163,9 @@ pub(super) async fn patch(
             .filter(|p| p.action_id.as_deref() == Some(action.id.as_str()))
             .collect();
         if !bound.is_empty() {
-            let config = action.config().map_err(ManagementError::invalid_body)?;
+            let config = action
+                .profile_action()
+                .map_err(ManagementError::invalid_body)?;
             for profile in bound {
                 profile.action = config.clone();
             }

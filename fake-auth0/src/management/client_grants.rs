@@ -13,8 +13,8 @@ use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
     query_param,
 };
+use crate::model::ClientGrant;
 use crate::state::AppState;
-use crate::tenant::ClientGrant;
 
 /// A client grant as the Management API shows it.
 #[derive(Serialize)]

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::{
     ManagementError, authorize, commit, list_response, parse_body, parse_query, random_id,
 };
-use crate::state::AppState;
-use crate::tenant::{
+use crate::model::{
     AppType, Client, ClientSecret, ClientTokenExchange, GrantType, TokenEndpointAuthMethod,
 };
+use crate::state::AppState;
 
 /// The scope that reveals client secrets in reads, as in Auth0.
 const READ_CLIENT_KEYS: &str = "read:client_keys";

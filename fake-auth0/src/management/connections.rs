@@ -14,8 +14,8 @@ use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
     query_param,
 };
+use crate::model::{Connection, Tenant};
 use crate::state::AppState;
-use crate::tenant::{Connection, Tenant};
 
 /// The strategy of a database connection.
 const STRATEGY: &str = "auth0";

@@ -32,8 +32,8 @@ use serde::de::DeserializeOwned;
 pub(crate) use auth::authorize;
 pub(crate) use error::ManagementError;
 
+use crate::model::Tenant;
 use crate::state::AppState;
-use crate::tenant::Tenant;
 
 /// The Management API's routes, to be nested at `/api/v2`.
 pub(crate) fn router() -> Router<Arc<AppState>> {
@@ -234,7 +234,7 @@ fn list_response<T: Serialize>(
 mod tests {
     use std::collections::BTreeSet;
 
-    use crate::tenant::Tenant;
+    use crate::model::Tenant;
 
     /// Every scope literal (`"read:…"`, `"create:…"`, `"update:…"`, `"delete:…"`) in the
     /// Management API's source.

@@ -13,10 +13,10 @@ use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::{ManagementError, authorize, commit, parse_body, parse_query, random_id};
-use crate::state::AppState;
-use crate::token_exchange::{
+use crate::model::{
     ProfileType, TokenExchangeProfile, check_subject_token_type, validate_profiles,
 };
+use crate::state::AppState;
 
 /// A profile as the Management API shows it (the Action's secrets stay out).
 #[derive(Serialize)]
@@ -124,7 +124,9 @@ pub(super) async fn create(
                     request.action_id
                 ))
             })?;
-        let config = action.config().map_err(ManagementError::invalid_body)?;
+        let config = action
+            .profile_action()
+            .map_err(ManagementError::invalid_body)?;
         if tenant
             .token_exchange_profiles
             .iter()

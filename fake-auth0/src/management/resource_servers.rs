@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
 };
+use crate::model::{ResourceServer, ResourceServerScope, SigningAlg, Tenant, TokenDialect};
 use crate::state::AppState;
-use crate::tenant::{ResourceServer, ResourceServerScope, SigningAlg, Tenant, TokenDialect};
 
 /// A resource server as the Management API shows it.
 #[derive(Serialize)]

@@ -14,8 +14,8 @@ use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
     query_param,
 };
+use crate::model::{Permission, Role, Tenant};
 use crate::state::AppState;
-use crate::tenant::{Permission, Role, Tenant};
 
 /// The id of a role: `rol_` and 16 hex digits, stable for a name.
 pub(super) fn role_id(role: &Role) -> String {

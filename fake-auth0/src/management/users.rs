@@ -9,8 +9,8 @@ use http::HeaderMap;
 use serde::Serialize;
 
 use super::{ManagementError, authorize, list_response, parse_query, query_param};
+use crate::model::{Tenant, User};
 use crate::state::AppState;
-use crate::tenant::{Tenant, User};
 
 /// A user as the Management API shows it.
 #[derive(Serialize)]

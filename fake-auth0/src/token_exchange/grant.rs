@@ -11,17 +11,17 @@ use serde_json::{Map, Value, json};
 
 use crate::client_auth::AuthenticatedClient;
 use crate::keys::random_token;
+use crate::model::{Client, GrantType, ResourceServer, User};
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::params::FormParams;
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
 use crate::store::{PendingRefresh, RefreshGrant};
-use crate::tenant::{Client, GrantType, ResourceServer, User};
 use crate::tokens::{AccessTokenSpec, TokenResponse};
 
 use super::action::{Action, Decision, Event, SecretToken, TenantView};
 use super::on_behalf_of::OnBehalfOf;
-use super::profile::{ActionConfig, ProfileType, TokenExchangeProfile};
 use super::verify::verify_tenant_jwt;
+use crate::model::{ProfileAction, ProfileType, TokenExchangeProfile};
 
 /// RFC 8693 §3: the token type URI of an OAuth access token, the only type issued here.
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -273,7 +273,7 @@ fn find_profile<'p>(
 /// The Action a profile runs.
 fn action_for(profile: &TokenExchangeProfile) -> impl Action + '_ {
     match &profile.action {
-        ActionConfig::FirstPartyOnBehalfOf { secrets, .. } => OnBehalfOf::new(secrets),
+        ProfileAction::FirstPartyOnBehalfOf { secrets, .. } => OnBehalfOf::new(secrets),
     }
 }
 

@@ -17,7 +17,6 @@
 mod action;
 mod grant;
 mod on_behalf_of;
-mod profile;
 mod verify;
 
 #[cfg(test)]
@@ -26,10 +25,6 @@ mod tests;
 pub use action::{Action, Decision, Event, SecretToken, TenantView};
 pub use grant::ACCESS_TOKEN_TYPE;
 pub use on_behalf_of::OnBehalfOf;
-pub use profile::{
-    ActionConfig, OnBehalfOfConfig, ProfileType, RESERVED_SUBJECT_TOKEN_TYPE_PREFIXES,
-    TokenExchangeProfile, check_subject_token_type, validate_profiles,
-};
 pub use verify::{TenantKeys, VerifyError, verify_tenant_jwt};
 
 use crate::client_auth::AuthenticatedClient;

@@ -9,19 +9,19 @@
 use crate::oauth_error::ErrorCode;
 
 use super::action::{Action, Decision, Event, TenantView};
-use super::profile::OnBehalfOfConfig;
 use super::verify::verify_tenant_jwt;
+use crate::model::FirstPartyOnBehalfOfSecrets;
 
 /// The on-behalf-of Action with its configuration (the template's secrets), borrowed from
 /// the tenant so that running it allocates nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct OnBehalfOf<'a> {
-    config: &'a OnBehalfOfConfig,
+    config: &'a FirstPartyOnBehalfOfSecrets,
 }
 
 impl<'a> OnBehalfOf<'a> {
     /// The Action for these secrets.
-    pub fn new(config: &'a OnBehalfOfConfig) -> Self {
+    pub fn new(config: &'a FirstPartyOnBehalfOfSecrets) -> Self {
         Self { config }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::action::{Action, Decision, Event, SecretToken, TenantView};
 use super::on_behalf_of::OnBehalfOf;
-use super::profile::OnBehalfOfConfig;
+use crate::model::FirstPartyOnBehalfOfSecrets;
 use crate::oauth_error::ErrorCode;
 
 const ISSUER: &str = "http://localhost:4000/";
@@ -102,8 +102,8 @@ fn subject_claims() -> Value {
     })
 }
 
-fn config() -> OnBehalfOfConfig {
-    OnBehalfOfConfig {
+fn config() -> FirstPartyOnBehalfOfSecrets {
+    FirstPartyOnBehalfOfSecrets {
         subject_token_audience: MCP.to_owned(),
         allowed_client_ids: vec![CLIENT.to_owned()],
         allowed_target_audiences: vec![UPSTREAM.to_owned()],

@@ -2,7 +2,7 @@
 //! the MCP server's on-behalf-of exchange, and every rejection a client can run into.
 //! Issued tokens are verified independently, against the JWKS the fake serves.
 
-use fake_auth0::tenant::Client;
+use fake_auth0::model::Client;
 use fake_auth0::{Config, Tenant, TokenExchangeProfile};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

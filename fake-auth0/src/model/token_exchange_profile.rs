@@ -31,7 +31,7 @@ pub struct TokenExchangeProfile {
     #[serde(rename = "type", default)]
     pub profile_type: ProfileType,
     /// The Action run for each request matching this profile.
-    pub action: ActionConfig,
+    pub action: ProfileAction,
 }
 
 /// The `type` of a token exchange profile. Auth0 knows exactly one.
@@ -56,7 +56,7 @@ impl ProfileType {
 /// The Action bound to a profile, chosen among the fake's built-in Actions by `template`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "template", deny_unknown_fields)]
-pub enum ActionConfig {
+pub enum ProfileAction {
     /// Auth0's marketplace template "On-behalf-of token exchange for first-party apps"
     /// (`first-party-on-behalf-of-CUSTOM_TOKEN_EXCHANGE`).
     #[serde(rename = "first-party-on-behalf-of")]
@@ -65,7 +65,7 @@ pub enum ActionConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
         /// The template's secrets.
-        secrets: OnBehalfOfConfig,
+        secrets: FirstPartyOnBehalfOfSecrets,
     },
 }
 
@@ -73,7 +73,7 @@ pub enum ActionConfig {
 /// instead of JSON strings. Lower-case names are accepted as aliases.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OnBehalfOfConfig {
+pub struct FirstPartyOnBehalfOfSecrets {
     /// `SUBJECT_TOKEN_AUDIENCE`: the audience the subject token must carry (the API that
     /// received the user's token, e.g. the MCP server's).
     #[serde(rename = "SUBJECT_TOKEN_AUDIENCE", alias = "subject_token_audience")]
@@ -166,12 +166,12 @@ pub fn validate_profiles(profiles: &[TokenExchangeProfile]) -> Result<(), String
     Ok(())
 }
 
-impl ActionConfig {
+impl ProfileAction {
     /// Checks the configuration the way the template's `loadConfig` does: every secret is
     /// required and every list is non-empty.
     fn validate(&self) -> Result<(), String> {
         match self {
-            ActionConfig::FirstPartyOnBehalfOf {
+            ProfileAction::FirstPartyOnBehalfOf {
                 secrets: config, ..
             } => {
                 if config.subject_token_audience.trim().is_empty() {
@@ -195,7 +195,7 @@ impl ActionConfig {
     /// tenant moves the demo APIs to the addresses it actually listens on.
     pub fn replace_audience(&mut self, from: &str, to: &str) {
         match self {
-            ActionConfig::FirstPartyOnBehalfOf {
+            ProfileAction::FirstPartyOnBehalfOf {
                 secrets: config, ..
             } => {
                 if config.subject_token_audience == from {
@@ -222,9 +222,9 @@ mod tests {
             subject_token_type: subject_token_type.to_owned(),
             action_id: None,
             profile_type: ProfileType::CustomAuthentication,
-            action: ActionConfig::FirstPartyOnBehalfOf {
+            action: ProfileAction::FirstPartyOnBehalfOf {
                 name: None,
-                secrets: OnBehalfOfConfig {
+                secrets: FirstPartyOnBehalfOfSecrets {
                     subject_token_audience: "http://localhost:3001/".to_owned(),
                     allowed_client_ids: vec!["mcp-server-client".to_owned()],
                     allowed_target_audiences: vec!["http://localhost:8787/".to_owned()],
@@ -316,7 +316,7 @@ mod tests {
         );
 
         let mut no_scopes = profile("tep_a", "urn:fastmcp:mcp");
-        let ActionConfig::FirstPartyOnBehalfOf {
+        let ProfileAction::FirstPartyOnBehalfOf {
             secrets: config, ..
         } = &mut no_scopes.action;
         config.allowed_scopes.clear();
@@ -369,7 +369,7 @@ action:
             token_exchange_profiles: Vec<TokenExchangeProfile>,
         }
         let demo: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(include_str!("../tenant/demo.yaml")).unwrap();
+            serde_yaml_ng::from_str(include_str!("demo.yaml")).unwrap();
         let mut map = serde_yaml_ng::Mapping::new();
         map.insert(
             "token_exchange_profiles".into(),

@@ -14,13 +14,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
-use url::{Host, Url};
+use url::Url;
 
-use crate::keys::random_token;
 use crate::model::{Client, GrantType, Tenant};
-use crate::oauth_error::OAuthError;
-use crate::params::FormParams;
-use crate::pkce;
+use crate::oauth::FormParams;
+use crate::oauth::OAuthError;
+use crate::oauth::random_token;
+use crate::oauth::{pkce, redirect_uri};
 use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
 use crate::store::{AuthorizationCode, LoginTransaction};
 use crate::token::resolve_api;
@@ -83,41 +83,6 @@ fn tenant_name(tenant: &Tenant) -> &str {
         .friendly_name
         .as_deref()
         .unwrap_or("fake-auth0")
-}
-
-/// Whether a URL's host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// Exact match against a registered callback, except that a loopback http callback matches
-/// on any port (RFC 8252 §7.3).
-fn redirect_uri_allowed(client: &Client, requested: &str) -> bool {
-    let Ok(requested_url) = Url::parse(requested) else {
-        return false;
-    };
-    if requested_url.fragment().is_some() {
-        return false;
-    }
-    client.callbacks.iter().any(|callback| {
-        if callback == requested {
-            return true;
-        }
-        let Ok(registered) = Url::parse(callback) else {
-            return false;
-        };
-        registered.scheme() == "http"
-            && requested_url.scheme() == "http"
-            && is_loopback(&registered)
-            && registered.host_str() == requested_url.host_str()
-            && registered.path() == requested_url.path()
-            && registered.query() == requested_url.query()
-    })
 }
 
 /// A 302 to the client's redirect URI with the given parameters plus `iss` (RFC 9207).
@@ -198,7 +163,7 @@ pub(crate) async fn authorize(
             "Missing required parameter: redirect_uri",
         );
     };
-    if !redirect_uri_allowed(&client, redirect_uri) {
+    if !redirect_uri::matches_callback(&client.callbacks, redirect_uri) {
         return error_response(
             StatusCode::BAD_REQUEST,
             "The redirect_uri is not in the client's Allowed Callback URLs",
@@ -239,7 +204,7 @@ fn check_request(
         Some(other) => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
-                crate::oauth_error::ErrorCode::UnsupportedResponseType,
+                crate::oauth::ErrorCode::UnsupportedResponseType,
                 format!("Unsupported response_type: {other}"),
             ));
         }
@@ -430,36 +395,4 @@ fn issue_code(state: &AppState, transaction: LoginTransaction) -> Response {
         &[("code", &code)],
         transaction.state.as_deref(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Tenant;
-
-    fn check(requested: &str, allowed: bool) {
-        let tenant = Tenant::demo();
-        let client = tenant
-            .clients
-            .iter()
-            .find(|c| c.client_id == "demo-cli")
-            .unwrap();
-        assert_eq!(
-            redirect_uri_allowed(client, requested),
-            allowed,
-            "{requested}"
-        );
-    }
-
-    #[test]
-    fn loopback_callbacks_match_on_any_port_and_nothing_else() {
-        check("http://localhost/callback", true);
-        check("http://localhost:51234/callback", true);
-        check("http://127.0.0.1:8080/callback", true);
-        check("http://localhost:51234/other", false);
-        check("https://localhost:51234/callback", false);
-        check("http://evil.example/callback", false);
-        check("http://localhost/callback#frag", false);
-        check("http://localhost/callback?x=1", false);
-    }
 }

@@ -27,9 +27,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::clock::ClockMode;
+use crate::jwt::AccessTokenSpec;
 use crate::model::{ResourceServer, Tenant, TokenDialect};
 use crate::state::AppState;
-use crate::tokens::AccessTokenSpec;
 
 /// The prefix every control route lives under.
 pub const PREFIX: &str = "/_control";

@@ -16,8 +16,6 @@
 pub mod config;
 pub mod keys;
 pub mod model;
-pub mod oauth_error;
-pub mod pkce;
 pub mod tls;
 
 mod authorize;
@@ -25,16 +23,17 @@ mod client_auth;
 mod clock;
 mod control;
 mod discovery;
+mod jwt;
 mod logout;
 mod management;
-mod params;
+mod oauth;
 mod persist;
 mod register;
 mod revoke;
 mod state;
 mod store;
 mod token;
-pub mod token_exchange;
+mod token_exchange;
 mod tokens;
 mod userinfo;
 

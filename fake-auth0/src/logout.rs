@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 
-use crate::params::FormParams;
+use crate::oauth::FormParams;
 use crate::state::AppState;
 
 /// `GET /v2/logout?client_id=…&returnTo=…`.

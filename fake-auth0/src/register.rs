@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::random_token;
 use crate::model::{AppType, Client, ClientSecret, GrantType, TokenEndpointAuthMethod};
-use crate::oauth_error::OAuthError;
+use crate::oauth::OAuthError;
+use crate::oauth::random_token;
 use crate::state::AppState;
 
 /// The registration request members fake-auth0 reads (RFC 7591 §2); others are ignored.
@@ -178,7 +178,7 @@ fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
     }
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if crate::authorize::is_loopback(&parsed) => Ok(()),
+        "http" if crate::oauth::redirect_uri::is_loopback(&parsed) => Ok(()),
         _ => Err(OAuthError::invalid_redirect_uri(format!(
             "{uri} must use https, or http on a loopback address"
         ))),

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
 use crate::client_auth::authenticate_client;
-use crate::oauth_error::OAuthError;
+use crate::oauth::OAuthError;
 use crate::state::AppState;
 use crate::token::parse_body;
 
@@ -31,7 +31,7 @@ pub(crate) async fn revoke(
         {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
-                crate::oauth_error::ErrorCode::UnsupportedTokenType,
+                crate::oauth::ErrorCode::UnsupportedTokenType,
                 format!("Unsupported token_type_hint: {hint}"),
             ));
         }

@@ -21,7 +21,7 @@ use arc_swap::ArcSwap;
 use crate::clock::Clock;
 use crate::keys::{KeySet, SigningKey};
 use crate::model::{Client, Tenant};
-use crate::oauth_error::OAuthError;
+use crate::oauth::OAuthError;
 use crate::persist::{self, DataDirError, Store, Write};
 use crate::store::{PendingRefresh, RefreshGrant, Stores, token_hash};
 use crate::tokens::TokenIssuer;
@@ -349,7 +349,7 @@ impl AppState {
             Some(key) => key,
             None => tokio::task::spawn_blocking(SigningKey::generate).await??,
         };
-        let keep_for = crate::tokens::longest_token_lifetime(&self.tenant());
+        let keep_for = crate::jwt::longest_token_lifetime(&self.tenant());
         let keys = Arc::new(self.tokens.keys().rotated(new_next, self.now(), keep_for));
         if let Some(persisted) = &self.persist {
             persisted

@@ -15,14 +15,15 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
 use crate::client_auth::{AuthenticatedClient, authenticate_client};
-use crate::keys::random_token;
+use crate::jwt::{AccessTokenSpec, Gty};
 use crate::model::{GrantType, ResourceServer, Tenant, TokenEndpointAuthMethod, User};
-use crate::oauth_error::OAuthError;
-use crate::params::{FormParams, split_scope};
-use crate::pkce;
+use crate::oauth::OAuthError;
+use crate::oauth::params::{FormParams, split_scope};
+use crate::oauth::pkce;
+use crate::oauth::random_token;
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
 use crate::store::{PendingRefresh, RefreshGrant, RefreshUse};
-use crate::tokens::{AccessTokenSpec, Gty, TokenResponse};
+use crate::tokens::TokenResponse;
 
 /// OpenID Connect scopes: they never name an API permission.
 const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];

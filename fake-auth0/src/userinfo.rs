@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use serde::Serialize;
 
-use crate::oauth_error::OAuthError;
+use crate::jwt::VerifyError;
+use crate::oauth::OAuthError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -28,7 +29,7 @@ struct UserInfo<'a> {
 
 /// `GET|POST /userinfo` with `Authorization: Bearer`.
 pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let Some(token) = crate::params::bearer_token(&headers) else {
+    let Some(token) = crate::oauth::params::bearer_token(&headers) else {
         return OAuthError::invalid_token("Missing bearer token")
             .with_www_authenticate("Bearer realm=\"fake-auth0\"")
             .into_response();
@@ -38,9 +39,9 @@ pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: Header
         .verify(token, &state.tokens.userinfo_audience())
     {
         Ok(claims) => claims,
-        Err(reason) => {
-            tracing::info!(%reason, "userinfo rejected a token");
-            return OAuthError::invalid_token(reason).into_response();
+        Err(error) => {
+            tracing::info!(reason = error.reason(), "userinfo rejected a token");
+            return OAuthError::invalid_token(description(&error)).into_response();
         }
     };
     let sub = claims
@@ -67,4 +68,16 @@ pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: Header
         email_verified: email.then_some(user.email_verified),
     })
     .into_response()
+}
+
+/// The `error_description` (and RFC 6750 challenge) for a token that did not verify.
+fn description(error: &VerifyError) -> String {
+    match error {
+        VerifyError::Malformed => "The token is not a JWT".to_owned(),
+        VerifyError::NoMatchingKey => "The token was not signed by this tenant".to_owned(),
+        VerifyError::Expired => "The token has expired".to_owned(),
+        VerifyError::BadSignature | VerifyError::Claim(_) => {
+            format!("The token is invalid: {error}")
+        }
+    }
 }

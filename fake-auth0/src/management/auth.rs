@@ -36,14 +36,14 @@ pub(crate) fn authorize(
     headers: &HeaderMap,
     required_scope: &str,
 ) -> Result<ManagementToken, ManagementError> {
-    let Some(token) = crate::params::bearer_token(headers) else {
+    let Some(token) = crate::oauth::params::bearer_token(headers) else {
         return Err(ManagementError::unauthorized("Missing authentication"));
     };
     let claims = state
         .tokens
         .verify(token, &audience(state))
-        .map_err(|reason| {
-            tracing::info!(%reason, "management API rejected a token");
+        .map_err(|error| {
+            tracing::info!(reason = error.reason(), "management API rejected a token");
             ManagementError::unauthorized("Invalid token")
         })?;
     let scopes: Vec<String> = claims
@@ -54,11 +54,14 @@ pub(crate) fn authorize(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let subject = claims
+    let Some(subject) = claims
         .get("sub")
         .and_then(serde_json::Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+        .map(str::to_owned)
+    else {
+        tracing::info!("management API rejected a token without sub");
+        return Err(ManagementError::unauthorized("Invalid token"));
+    };
     // Auth0 gives users only `*:current_user` scopes on its Management API; fake-auth0
     // implements none of those, so only machine tokens (client credentials) are accepted.
     // Without this, any demo user could manage the tenant with a password-grant token.

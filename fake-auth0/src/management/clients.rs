@@ -151,7 +151,7 @@ pub(super) async fn create(
     let client = Client {
         client_id: random_id("", 32),
         client_secret: (method != TokenEndpointAuthMethod::None)
-            .then(|| ClientSecret::new(crate::keys::random_token(48))),
+            .then(|| ClientSecret::new(crate::oauth::random_token(48))),
         name: request.name,
         app_type,
         is_first_party: request.is_first_party.unwrap_or(true),
@@ -252,7 +252,7 @@ pub(super) async fn patch(
             if method == TokenEndpointAuthMethod::None {
                 client.client_secret = None;
             } else if client.client_secret.is_none() {
-                client.client_secret = Some(ClientSecret::new(crate::keys::random_token(48)));
+                client.client_secret = Some(ClientSecret::new(crate::oauth::random_token(48)));
             }
         }
         Ok(client.clone())

@@ -167,7 +167,7 @@ fn random_id(prefix: &str, len: usize) -> String {
     let mut id = String::from(prefix);
     while id.len() < prefix.len() + len {
         id.extend(
-            crate::keys::random_token(len)
+            crate::oauth::random_token(len)
                 .chars()
                 .filter(char::is_ascii_alphanumeric)
                 .take(prefix.len() + len - id.len()),

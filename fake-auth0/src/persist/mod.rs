@@ -468,7 +468,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!(
             "fake-auth0-persist-{name}-{}-{}",
             std::process::id(),
-            crate::keys::random_token(6)
+            crate::oauth::random_token(6)
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir

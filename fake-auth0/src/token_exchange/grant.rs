@@ -10,47 +10,26 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::client_auth::AuthenticatedClient;
-use crate::keys::random_token;
+use crate::jwt::AccessTokenSpec;
 use crate::model::{Client, GrantType, ResourceServer, User};
-use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::params::FormParams;
+use crate::oauth::FormParams;
+use crate::oauth::random_token;
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
 use crate::store::{PendingRefresh, RefreshGrant};
-use crate::tokens::{AccessTokenSpec, TokenResponse};
+use crate::tokens::TokenResponse;
 
 use super::action::{Action, Decision, Event, SecretToken, TenantView};
-use super::on_behalf_of::OnBehalfOf;
-use super::verify::verify_tenant_jwt;
+use super::on_behalf_of::{CLOCK_TOLERANCE_SECONDS, OnBehalfOf};
+use crate::jwt::{Expected, verify_tenant_token};
 use crate::model::{ProfileAction, ProfileType, TokenExchangeProfile};
-
-/// RFC 8693 §3: the token type URI of an OAuth access token, the only type issued here.
-pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+use crate::oauth::{ACCESS_TOKEN_TYPE, TokenType};
 
 /// The OpenID Connect scopes granted besides the API's own scopes.
 const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
 
 /// The scope that asks for a refresh token (OIDC Core §11).
 const OFFLINE_ACCESS: &str = "offline_access";
-
-/// RFC 8693 §3 token types accepted for `actor_token_type`: the actor must be a JWT this
-/// tenant issued (an ID token, as Auth0 validates itself, or an access token).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ActorTokenType {
-    AccessToken,
-    IdToken,
-    Jwt,
-}
-
-impl ActorTokenType {
-    fn parse(value: &str) -> Option<Self> {
-        match value {
-            ACCESS_TOKEN_TYPE => Some(Self::AccessToken),
-            "urn:ietf:params:oauth:token-type:id_token" => Some(Self::IdToken),
-            "urn:ietf:params:oauth:token-type:jwt" => Some(Self::Jwt),
-            _ => None,
-        }
-    }
-}
 
 /// The parameters of one exchange, checked for presence and consistency.
 struct ExchangeRequest<'a> {
@@ -283,20 +262,25 @@ fn verify_actor(
     token_type: &str,
     tenant: &TenantView<'_>,
 ) -> Result<String, (&'static str, OAuthError)> {
-    if ActorTokenType::parse(token_type).is_none() {
+    if TokenType::parse(token_type).is_none() {
         return Err((
             "unsupported actor_token_type",
             OAuthError::invalid_request("Unsupported actor_token_type"),
         ));
     }
-    let claims = verify_tenant_jwt(token.expose(), tenant.keys, tenant.issuer, None, tenant.now)
-        .map_err(|error| {
-            tracing::info!(reason = error.reason(), "actor token rejected");
-            (
-                "invalid actor token",
-                OAuthError::invalid_request("Invalid actor_token"),
-            )
-        })?;
+    let expected = Expected {
+        issuer: tenant.issuer,
+        audience: None,
+        now: tenant.now,
+        leeway: CLOCK_TOLERANCE_SECONDS,
+    };
+    let claims = verify_tenant_token(token.expose(), tenant.keys, &expected).map_err(|error| {
+        tracing::info!(reason = error.reason(), "actor token rejected");
+        (
+            "invalid actor token",
+            OAuthError::invalid_request("Invalid actor_token"),
+        )
+    })?;
     match claims.get("sub").and_then(Value::as_str) {
         Some(sub) if !sub.is_empty() => Ok(sub.to_owned()),
         _ => Err((
@@ -447,26 +431,6 @@ mod tests {
         assert_eq!(
             decided_user(Decision::SetUser("auth0|admin".to_owned())).unwrap(),
             "auth0|admin"
-        );
-    }
-
-    #[test]
-    fn actor_token_types_are_the_rfc_8693_jwt_types() {
-        assert_eq!(
-            ActorTokenType::parse("urn:ietf:params:oauth:token-type:id_token"),
-            Some(ActorTokenType::IdToken)
-        );
-        assert_eq!(
-            ActorTokenType::parse(ACCESS_TOKEN_TYPE),
-            Some(ActorTokenType::AccessToken)
-        );
-        assert_eq!(
-            ActorTokenType::parse("urn:ietf:params:oauth:token-type:jwt"),
-            Some(ActorTokenType::Jwt)
-        );
-        assert_eq!(
-            ActorTokenType::parse("urn:ietf:params:oauth:token-type:refresh_token"),
-            None
         );
     }
 }

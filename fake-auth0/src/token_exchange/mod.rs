@@ -11,25 +11,18 @@
 //! - `profile`: the tenant objects and their load-time checks (reserved namespaces).
 //! - `action`: the Action trait, its event and its decision.
 //! - `on_behalf_of`: the built-in Action.
-//! - `verify`: verification of this tenant's own JWTs, with the template's messages.
 //! - `grant`: the HTTP-facing grant: parameters, client, profile, Action, issuance.
 
 mod action;
 mod grant;
 mod on_behalf_of;
-mod verify;
 
 #[cfg(test)]
 mod tests;
 
-pub use action::{Action, Decision, Event, SecretToken, TenantView};
-pub use grant::ACCESS_TOKEN_TYPE;
-pub use on_behalf_of::OnBehalfOf;
-pub use verify::{TenantKeys, VerifyError, verify_tenant_jwt};
-
 use crate::client_auth::AuthenticatedClient;
-use crate::oauth_error::OAuthError;
-use crate::params::FormParams;
+use crate::oauth::FormParams;
+use crate::oauth::OAuthError;
 use crate::state::AppState;
 use crate::tokens::TokenResponse;
 

@@ -6,11 +6,14 @@
 //! template's order, with its codes and messages, so a client sees what it would see
 //! against Auth0.
 
-use crate::oauth_error::ErrorCode;
+use crate::jwt::{Expected, VerifyError, verify_tenant_token};
+use crate::model::FirstPartyOnBehalfOfSecrets;
+use crate::oauth::ErrorCode;
 
 use super::action::{Action, Decision, Event, TenantView};
-use super::verify::verify_tenant_jwt;
-use crate::model::FirstPartyOnBehalfOfSecrets;
+
+/// The template's clock tolerance (`clockTolerance: 5` in its `jwtVerify` options).
+pub(crate) const CLOCK_TOLERANCE_SECONDS: u64 = 5;
 
 /// The on-behalf-of Action with its configuration (the template's secrets), borrowed from
 /// the tenant so that running it allocates nothing.
@@ -71,20 +74,21 @@ impl Action for OnBehalfOf<'_> {
         // 4. The subject token must be a valid access token of this tenant for the
         //    configured audience. It is deliberately not bound to the calling client: in
         //    on-behalf-of the token was issued to a different client.
-        let claims = match verify_tenant_jwt(
-            event.subject_token.expose(),
-            tenant.keys,
-            tenant.issuer,
-            Some(&config.subject_token_audience),
-            tenant.now,
-        ) {
+        let expected = Expected {
+            issuer: tenant.issuer,
+            audience: Some(&config.subject_token_audience),
+            now: tenant.now,
+            leeway: CLOCK_TOLERANCE_SECONDS,
+        };
+        let claims = match verify_tenant_token(event.subject_token.expose(), tenant.keys, &expected)
+        {
             Ok(claims) => claims,
             Err(err) => {
                 tracing::warn!(
                     reason = err.reason(),
                     "on-behalf-of: subject token rejected"
                 );
-                return Decision::reject_invalid_subject_token(err.to_string());
+                return Decision::reject_invalid_subject_token(jose_message(&err));
             }
         };
         let Some(sub) = claims
@@ -119,5 +123,17 @@ impl Action for OnBehalfOf<'_> {
         }
 
         Decision::SetUser(sub.to_owned())
+    }
+}
+
+/// The template's message for a failed verification (its `JOSE_ERROR_MESSAGES`), which is
+/// what the client reads in `error_description`.
+fn jose_message(error: &VerifyError) -> String {
+    match error {
+        VerifyError::Expired => "The subject token has expired".to_owned(),
+        VerifyError::BadSignature => "Token signature verification failed".to_owned(),
+        VerifyError::Claim(claim) => format!("Token claim '{claim}' validation failed"),
+        VerifyError::NoMatchingKey => "No matching signing key found for token".to_owned(),
+        VerifyError::Malformed => "The subject token is invalid".to_owned(),
     }
 }

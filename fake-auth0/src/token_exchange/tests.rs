@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::action::{Action, Decision, Event, SecretToken, TenantView};
 use super::on_behalf_of::OnBehalfOf;
 use crate::model::FirstPartyOnBehalfOfSecrets;
-use crate::oauth_error::ErrorCode;
+use crate::oauth::ErrorCode;
 
 const ISSUER: &str = "http://localhost:4000/";
 const MCP: &str = "http://localhost:3001/";

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::oauth_error::OAuthError;
+use crate::oauth::error::OAuthError;
 
 /// The parameters of one request (query string or form body).
 #[derive(Debug, Clone, Default)]

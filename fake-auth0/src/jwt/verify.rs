@@ -1,30 +1,49 @@
-//! Verification of JWTs this tenant issued, as the on-behalf-of template does with `jose`.
+//! The one verifier of tokens this tenant issued. `/userinfo`, the Management API's access
+//! check, the Custom Token Exchange Action's subject-token check and the actor-token check
+//! all verify here, so "a valid token of this tenant" means one thing.
 //!
-//! The template fetches the tenant's own JWKS; the fake already holds those keys, so it
-//! looks them up in memory. Failures carry the template's messages (its `JOSE_ERROR_MESSAGES`
-//! table), because they are what a client sees in `error_description`.
+//! A token passes when its header's `alg` is one a tenant signs with (RS256, PS256), its
+//! `kid` names a published key and the signature verifies with it, `iss` is this tenant,
+//! `aud` contains the expected audience (when the caller expects one), `exp` is present and
+//! not past and `nbf`, if present, not ahead, both against the tenant's clock with the
+//! caller's leeway. The checks run in the order of `jose`, the library Auth0's Action
+//! templates verify with, so each failure is the one the template would report.
+//!
+//! What a failure is called on the wire differs by surface (the template's
+//! `JOSE_ERROR_MESSAGES`, an RFC 6750 `error_description`): callers map [`VerifyError`].
 
 use std::fmt;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde_json::{Map, Value};
 
-/// The signing algorithms the template accepts (`ALLOWED_JWS_ALGS`).
-pub const ALLOWED_ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::PS256];
+use crate::keys::KeySet;
 
-/// The clock tolerance of the template (`clockTolerance: 5`), in seconds.
-pub const LEEWAY_SECONDS: u64 = 5;
+/// The signing algorithms a tenant's tokens may carry (the template's `ALLOWED_JWS_ALGS`).
+pub(crate) const ALLOWED_ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::PS256];
 
-/// The tenant's public keys, looked up by the token header's `kid`.
-pub trait TenantKeys: Send + Sync {
-    /// The verification key with this `kid`, if the tenant has it.
+/// A set of public keys, looked up by the token header's `kid`.
+pub(crate) trait TenantKeys: Send + Sync {
+    /// The verification key with this `kid`, if the set has it.
     fn by_kid(&self, kid: &str) -> Option<&DecodingKey>;
-    /// The tenant's only key, for a token without `kid`; `None` when there are several, as
-    /// a JWKS resolver cannot choose then.
+    /// The only key, for a token without `kid`; `None` when there are several, as a JWKS
+    /// resolver cannot choose then.
     fn single(&self) -> Option<&DecodingKey>;
 }
 
-/// A plain list of `(kid, key)` pairs is a key set.
+/// The tenant's published keys. A token without `kid` matches no key: the set always holds
+/// several (current and next), and a JWKS resolver cannot choose among them either.
+impl TenantKeys for KeySet {
+    fn by_kid(&self, kid: &str) -> Option<&DecodingKey> {
+        self.decoding_key(kid)
+    }
+
+    fn single(&self) -> Option<&DecodingKey> {
+        None
+    }
+}
+
+/// A plain list of `(kid, key)` pairs is a key set (the Action's unit tests use one).
 impl TenantKeys for [(String, DecodingKey)] {
     fn by_kid(&self, kid: &str) -> Option<&DecodingKey> {
         self.iter().find(|(id, _)| id == kid).map(|(_, key)| key)
@@ -48,47 +67,37 @@ impl TenantKeys for Vec<(String, DecodingKey)> {
     }
 }
 
-/// The tenant's own signing key.
-impl TenantKeys for crate::keys::SigningKey {
-    fn by_kid(&self, kid: &str) -> Option<&DecodingKey> {
-        self.decoding_key(kid)
-    }
-
-    fn single(&self) -> Option<&DecodingKey> {
-        self.decoding_key(self.kid())
-    }
+/// What the caller expects of a token besides being this tenant's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Expected<'a> {
+    /// The tenant's issuer identifier (with its trailing slash): `iss` must equal it.
+    pub issuer: &'a str,
+    /// `aud` must contain this; any audience is accepted when `None` (actor tokens).
+    pub audience: Option<&'a str>,
+    /// Now, in Unix seconds, from the tenant's clock.
+    pub now: u64,
+    /// Seconds a token may be past `exp` (or before `nbf`) and still pass.
+    pub leeway: u64,
 }
 
-/// Why a token was not accepted; [`fmt::Display`] gives the template's message.
+/// Why a token was not accepted, in the categories of `jose`'s errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerifyError {
-    /// `ERR_JWT_EXPIRED`.
+pub(crate) enum VerifyError {
+    /// `ERR_JWT_EXPIRED`: `exp` is past, beyond the leeway.
     Expired,
     /// `ERR_JWS_SIGNATURE_VERIFICATION_FAILED`.
     BadSignature,
     /// `ERR_JWT_CLAIM_VALIDATION_FAILED` for the named claim (missing, malformed or wrong).
     Claim(&'static str),
-    /// `ERR_JWKS_NO_MATCHING_KEY`.
+    /// `ERR_JWKS_NO_MATCHING_KEY`: no published key has the header's `kid`.
     NoMatchingKey,
     /// `ERR_JWT_INVALID` and friends: not a JWT, bad base64 or JSON, or a disallowed `alg`.
     Malformed,
 }
 
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VerifyError::Expired => f.write_str("The subject token has expired"),
-            VerifyError::BadSignature => f.write_str("Token signature verification failed"),
-            VerifyError::Claim(claim) => write!(f, "Token claim '{claim}' validation failed"),
-            VerifyError::NoMatchingKey => f.write_str("No matching signing key found for token"),
-            VerifyError::Malformed => f.write_str("The subject token is invalid"),
-        }
-    }
-}
-
 impl VerifyError {
     /// A short label for logs and metrics.
-    pub fn reason(&self) -> &'static str {
+    pub(crate) fn reason(&self) -> &'static str {
         match self {
             VerifyError::Expired => "expired",
             VerifyError::BadSignature => "bad_signature",
@@ -99,15 +108,24 @@ impl VerifyError {
     }
 }
 
-/// Verifies a JWT signed by this tenant: signature (RS256 or PS256), `iss` equal to
-/// `issuer`, `exp` (required) and `nbf` (if present) against `now` with 5 s leeway, and
-/// `aud` containing `audience` when one is given. Returns the claims.
-pub fn verify_tenant_jwt(
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Expired => f.write_str("the token has expired"),
+            VerifyError::BadSignature => f.write_str("the signature does not verify"),
+            VerifyError::Claim(claim) => write!(f, "claim `{claim}` is missing or wrong"),
+            VerifyError::NoMatchingKey => f.write_str("no published key has the token's kid"),
+            VerifyError::Malformed => f.write_str("not a JWT signed RS256 or PS256"),
+        }
+    }
+}
+
+/// Verifies a JWT signed by this tenant (see the module documentation) and returns its
+/// claims.
+pub(crate) fn verify_tenant_token(
     token: &str,
     keys: &dyn TenantKeys,
-    issuer: &str,
-    audience: Option<&str>,
-    now: u64,
+    expected: &Expected<'_>,
 ) -> Result<Map<String, Value>, VerifyError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
     if !ALLOWED_ALGORITHMS.contains(&header.alg) {
@@ -124,8 +142,8 @@ pub fn verify_tenant_jwt(
     // Time is checked below against the tenant's clock, not jsonwebtoken's.
     validation.validate_exp = false;
     validation.validate_nbf = false;
-    validation.set_issuer(&[issuer]);
-    match audience {
+    validation.set_issuer(&[expected.issuer]);
+    match expected.audience {
         Some(audience) => {
             validation.set_audience(&[audience]);
             validation.set_required_spec_claims(&["exp", "iss", "aud"]);
@@ -143,12 +161,12 @@ pub fn verify_tenant_jwt(
         .get("exp")
         .and_then(Value::as_u64)
         .ok_or(VerifyError::Claim("exp"))?;
-    if exp.saturating_add(LEEWAY_SECONDS) <= now {
+    if exp.saturating_add(expected.leeway) <= expected.now {
         return Err(VerifyError::Expired);
     }
     if let Some(nbf) = claims.get("nbf") {
         let nbf = nbf.as_u64().ok_or(VerifyError::Claim("nbf"))?;
-        if nbf > now.saturating_add(LEEWAY_SECONDS) {
+        if nbf > expected.now.saturating_add(expected.leeway) {
             return Err(VerifyError::Claim("nbf"));
         }
     }

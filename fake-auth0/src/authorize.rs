@@ -22,7 +22,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::random_token;
 use crate::oauth::{pkce, redirect_uri};
 use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
-use crate::store::{AuthorizationCode, LoginTransaction};
+use crate::state::{AuthorizationCode, LoginTransaction};
 use crate::token::resolve_api;
 
 #[derive(Template)]

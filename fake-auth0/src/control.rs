@@ -26,10 +26,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::clock::ClockMode;
 use crate::jwt::AccessTokenSpec;
 use crate::model::{ResourceServer, Tenant, TokenDialect};
 use crate::state::AppState;
+use crate::state::ClockMode;
 
 /// The prefix every control route lives under.
 pub const PREFIX: &str = "/_control";

@@ -20,18 +20,15 @@ pub mod tls;
 
 mod authorize;
 mod client_auth;
-mod clock;
 mod control;
 mod discovery;
 mod jwt;
 mod logout;
 mod management;
 mod oauth;
-mod persist;
 mod register;
 mod revoke;
 mod state;
-mod store;
 mod token;
 mod token_exchange;
 mod tokens;
@@ -49,7 +46,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::{Cli, Config};
 pub use model::{Tenant, TenantError, TokenExchangeProfile};
-pub use persist::DataDirError;
+pub use state::DataDirError;
 
 /// The largest request body accepted; OAuth requests are small.
 const MAX_BODY_BYTES: usize = 64 * 1024;

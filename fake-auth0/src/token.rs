@@ -22,7 +22,7 @@ use crate::oauth::params::{FormParams, split_scope};
 use crate::oauth::pkce;
 use crate::oauth::random_token;
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
-use crate::store::{PendingRefresh, RefreshGrant, RefreshUse};
+use crate::state::{PendingRefresh, RefreshGrant, RefreshUse};
 use crate::tokens::TokenResponse;
 
 /// OpenID Connect scopes: they never name an API permission.

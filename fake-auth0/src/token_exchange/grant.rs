@@ -16,7 +16,7 @@ use crate::oauth::FormParams;
 use crate::oauth::random_token;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
-use crate::store::{PendingRefresh, RefreshGrant};
+use crate::state::{PendingRefresh, RefreshGrant};
 use crate::tokens::TokenResponse;
 
 use super::action::{Action, Decision, Event, SecretToken, TenantView};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::{DataDirError, classify};
+use super::error::{DataDirError, classify};
 
 /// `PRAGMA application_id`: "FA0\x01" (fake-auth0, format 1).
 pub(super) const APPLICATION_ID: i32 = 0x4641_3001;

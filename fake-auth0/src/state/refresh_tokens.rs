@@ -1,108 +1,16 @@
-//! State that lives between requests: login transactions, authorization codes and
-//! refresh-token families.
+//! Rotating refresh tokens grouped in families (RFC 9700 §4.14.2): each token is single
+//! use, and presenting a spent one revokes its whole family.
 //!
-//! Each store is a small type behind its own mutex, held only for a map operation and
-//! never across an `.await`. Codes are single use (`take`), refresh tokens rotate. Codes
-//! and login transactions live minutes and stay in memory only; refresh tokens and
-//! revocations are also written to the data dir (`persist`) by the callers, which is why
-//! they are keyed by the token's SHA-256: the database never holds a usable token.
+//! Tokens are keyed by their SHA-256, so neither memory nor the data dir's database (to
+//! which callers commit every new token and revocation) ever holds a usable token.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-/// A map whose entries expire; expired entries are pruned on insert.
-#[derive(Debug)]
-pub(crate) struct ExpiringMap<V> {
-    entries: Mutex<HashMap<String, (u64, V)>>,
-}
+use super::lock::lock;
 
-impl<V> ExpiringMap<V> {
-    /// Forgets every entry.
-    pub(crate) fn clear(&self) {
-        lock(&self.entries).clear();
-    }
-}
-
-impl<V> Default for ExpiringMap<V> {
-    fn default() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl<V: Clone> ExpiringMap<V> {
-    /// Stores `value` under `key` until `expires_at` (Unix seconds).
-    pub(crate) fn insert(&self, key: String, value: V, expires_at: u64, now: u64) {
-        let mut entries = lock(&self.entries);
-        entries.retain(|_, (expiry, _)| *expiry > now);
-        entries.insert(key, (expires_at, value));
-    }
-
-    /// Removes and returns the value, or `None` if absent or expired (single use).
-    pub(crate) fn take(&self, key: &str, now: u64) -> Option<V> {
-        let (expiry, value) = lock(&self.entries).remove(key)?;
-        (expiry > now).then_some(value)
-    }
-
-    /// A copy of the value, if present and not expired.
-    pub(crate) fn get(&self, key: &str, now: u64) -> Option<V> {
-        let entries = lock(&self.entries);
-        let (expiry, value) = entries.get(key)?;
-        (*expiry > now).then(|| value.clone())
-    }
-
-    /// Replaces the value of a live entry, keeping its expiry.
-    pub(crate) fn update(&self, key: &str, value: V, now: u64) -> bool {
-        let mut entries = lock(&self.entries);
-        match entries.get_mut(key) {
-            Some((expiry, slot)) if *expiry > now => {
-                *slot = value;
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
-/// Locks a mutex, recovering from poisoning: every critical section here is a single map
-/// operation, so a panic elsewhere cannot leave the map half-updated.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// An authorization request between `/authorize` and the code: what the client asked for,
-/// and after login, who the user is.
-#[derive(Debug, Clone)]
-pub(crate) struct LoginTransaction {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: String,
-    /// The API identifier, if the request named one (audience or resource).
-    pub api: Option<String>,
-    pub requested_scopes: Vec<String>,
-    /// Set once the user has logged in (before consent).
-    pub user_id: Option<String>,
-    pub auth_time: u64,
-}
-
-/// An issued authorization code (RFC 6749 §4.1.2): bound to client, redirect URI and PKCE
-/// challenge, carrying what was granted.
-#[derive(Debug, Clone)]
-pub(crate) struct AuthorizationCode {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub code_challenge: String,
-    pub user_id: String,
-    pub nonce: Option<String>,
-    pub api: Option<String>,
-    pub requested_scopes: Vec<String>,
-    pub auth_time: u64,
-}
+/// Lifetime of a refresh token (Auth0's default absolute lifetime, 30 days).
+pub(crate) const REFRESH_TOKEN_LIFETIME: u64 = 30 * 86_400;
 
 /// What a refresh token grants, shared by every token of its rotation family.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -253,23 +161,6 @@ impl RefreshTokens {
     }
 }
 
-/// Every store of the server.
-#[derive(Debug, Default)]
-pub(crate) struct Stores {
-    pub transactions: ExpiringMap<LoginTransaction>,
-    pub codes: ExpiringMap<AuthorizationCode>,
-    pub refresh_tokens: RefreshTokens,
-}
-
-impl Stores {
-    /// Forgets everything (the control surface's reset).
-    pub(crate) fn clear(&self) {
-        self.transactions.clear();
-        self.codes.clear();
-        self.refresh_tokens.clear();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,15 +187,5 @@ mod tests {
             RefreshUse::Reused { .. }
         ));
         assert!(matches!(store.spend("two", "c", 3), RefreshUse::Invalid));
-    }
-
-    #[test]
-    fn codes_are_single_use_and_expire() {
-        let map = ExpiringMap::default();
-        map.insert("a".to_owned(), 1, 10, 0);
-        map.insert("b".to_owned(), 2, 10, 0);
-        assert_eq!(map.take("a", 5), Some(1));
-        assert_eq!(map.take("a", 5), None);
-        assert_eq!(map.take("b", 10), None);
     }
 }

@@ -1,89 +1,47 @@
-//! The shared state every handler reads: the tenant, the token issuer and the stores.
+//! The shared state every handler reads: the live tenant, the token issuer, the grants'
+//! stores, the dynamically registered clients and, with `--data-dir`, the database.
 //!
-//! Handlers receive it as `State<Arc<AppState>>`; grants (including token exchange) take
-//! `&AppState`. The tenant can change at run time (the Management API, a control reset), so
-//! it sits behind an [`ArcSwap`]: a request takes one snapshot with [`AppState::tenant`] and
-//! sees a consistent tenant for its whole life, while a writer swaps in a new one without
-//! blocking readers. Clients registered at run time (RFC 7591) live beside it in their own map.
-//!
-//! With `--data-dir`, every change a client is told about (a registration, a refresh token,
-//! a revocation, a Management API change, a key rotation) is committed to the data dir's
-//! database before the response is sent; see `persist`.
+//! Handlers receive it as `State<Arc<AppState>>`; grants take `&AppState`. With a data
+//! dir, every change a client is told about (a registration, a refresh token, a
+//! revocation, a Management API change, a key rotation) is committed to the database
+//! before the response is sent.
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
 
-use arc_swap::ArcSwap;
-
-use crate::clock::Clock;
+use super::clock::Clock;
+use super::database::{self, Change, DataDirError, Database};
+use super::grant_stores::GrantStores;
+use super::live_tenant::{LiveTenant, TenantSnapshot};
+use super::refresh_tokens::{PendingRefresh, RefreshGrant, token_hash};
+use super::token_issuer::TokenIssuer;
 use crate::keys::{KeySet, SigningKey};
 use crate::model::{Client, Tenant};
 use crate::oauth::OAuthError;
-use crate::persist::{self, DataDirError, Store, Write};
-use crate::store::{PendingRefresh, RefreshGrant, Stores, token_hash};
-use crate::tokens::TokenIssuer;
-
-/// Lifetime of an authorization code (Auth0 and RFC 6749 §4.1.2 suggest short; 60 s).
-pub(crate) const CODE_LIFETIME: u64 = 60;
-/// Time a user has to log in and consent.
-pub(crate) const LOGIN_TRANSACTION_LIFETIME: u64 = 600;
-/// Lifetime of a refresh token (Auth0's default absolute lifetime, 30 days).
-pub(crate) const REFRESH_TOKEN_LIFETIME: u64 = 30 * 86_400;
-
-/// One version of the tenant with its client index; it dereferences to [`Tenant`].
-#[derive(Debug)]
-pub(crate) struct TenantSnapshot {
-    tenant: Tenant,
-    /// The tenant's clients by id, for O(1) lookup on every token request.
-    clients: HashMap<String, Arc<Client>>,
-}
-
-impl TenantSnapshot {
-    fn new(tenant: Tenant) -> TenantSnapshot {
-        let clients = tenant
-            .clients
-            .iter()
-            .map(|client| (client.client_id.clone(), Arc::new(client.clone())))
-            .collect();
-        TenantSnapshot { tenant, clients }
-    }
-}
-
-impl Deref for TenantSnapshot {
-    type Target = Tenant;
-
-    fn deref(&self) -> &Tenant {
-        &self.tenant
-    }
-}
 
 /// Everything a request handler needs.
 #[derive(Debug)]
 pub(crate) struct AppState {
     /// The current tenant; replaced whole on every change.
-    tenant: ArcSwap<TenantSnapshot>,
-    /// Serialises writers so that two concurrent changes cannot lose one another.
-    tenant_writer: Mutex<()>,
-    /// Mints and checks tokens; owns the signing key and the clock.
+    tenant: LiveTenant,
+    /// Mints and checks tokens; owns the signing keys and the clock.
     pub tokens: TokenIssuer,
     /// Codes, login transactions and refresh tokens.
-    pub stores: Stores,
+    pub stores: GrantStores,
     /// Clients created through `/oidc/register`.
     registered: RwLock<HashMap<String, Arc<Client>>>,
     /// The data dir's database (`--data-dir`); `None` keeps everything in memory.
     persist: Option<Persisted>,
     /// Serialises key rotations; holds a key generated ahead so a rotation need not wait
-    /// for RSA key generation.
-    rotation: tokio::sync::Mutex<Option<SigningKey>>,
+    /// for RSA key generation (see `key_rotation`).
+    pub(super) rotation: tokio::sync::Mutex<Option<SigningKey>>,
 }
 
 /// The database and what orders writes to it.
 #[derive(Debug)]
 struct Persisted {
-    store: Store,
+    database: Database,
     /// Held while a tenant snapshot is taken and queued, so that an older snapshot can
     /// never be committed after a newer one.
     tenant_order: Mutex<()>,
@@ -109,23 +67,23 @@ impl AppState {
                 None,
             ));
         };
-        let (store, loaded) = Store::open(dir, now)?;
-        let db_path = store.path().to_owned();
+        let (database, loaded) = Database::open(dir, now)?;
+        let db_path = database.path().to_owned();
         let corrupt = |detail: String| DataDirError::Corrupt {
             path: db_path.clone(),
             detail,
         };
         let keys = if loaded.keys.is_empty() {
             let keys = KeySet::generate(now)?;
-            store.commit_blocking(Write::Keys(persist::key_rows(&keys)?))?;
-            tracing::info!(path = %store.path().display(), "data dir created; new signing keys stored");
+            database.commit_blocking(Change::Keys(database::key_rows(&keys)?))?;
+            tracing::info!(path = %database.path().display(), "data dir created; new signing keys stored");
             keys
         } else {
-            persist::key_set(&loaded.keys).map_err(|e| corrupt(format!("signing keys: {e}")))?
+            database::key_set(&loaded.keys).map_err(|e| corrupt(format!("signing keys: {e}")))?
         };
         let tenant = match &loaded.tenant {
             Some(json) => {
-                let mut snapshot = Tenant::from_yaml_str(json, store.path())
+                let mut snapshot = Tenant::from_yaml_str(json, database.path())
                     .map_err(|e| corrupt(format!("tenant snapshot: {e}")))?;
                 if let Ok(issuer) = url::Url::parse(&issuer) {
                     snapshot.rebase_management_api(&issuer);
@@ -150,7 +108,7 @@ impl AppState {
             keys,
             clock,
             Some(Persisted {
-                store,
+                database,
                 tenant_order: Mutex::new(()),
             }),
         );
@@ -189,10 +147,9 @@ impl AppState {
         persist: Option<Persisted>,
     ) -> AppState {
         AppState {
-            tenant: ArcSwap::from_pointee(TenantSnapshot::new(tenant)),
-            tenant_writer: Mutex::new(()),
+            tenant: LiveTenant::new(tenant),
             tokens: TokenIssuer::new(issuer, keys, clock),
-            stores: Stores::default(),
+            stores: GrantStores::default(),
             registered: RwLock::new(HashMap::new()),
             persist,
             rotation: tokio::sync::Mutex::new(None),
@@ -211,7 +168,7 @@ impl AppState {
 
     /// The current tenant. Take it once per request: later changes do not affect a snapshot.
     pub(crate) fn tenant(&self) -> Arc<TenantSnapshot> {
-        self.tenant.load_full()
+        self.tenant.load()
     }
 
     /// Replaces the whole tenant (a control reset to the tenant file). The Management API
@@ -220,11 +177,7 @@ impl AppState {
         if let Ok(issuer) = url::Url::parse(self.issuer()) {
             tenant.rebase_management_api(&issuer);
         }
-        let _writer = self
-            .tenant_writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.tenant.store(Arc::new(TenantSnapshot::new(tenant)));
+        self.tenant.replace(tenant);
     }
 
     /// Applies one change to the tenant atomically: `change` edits a copy, and the copy
@@ -234,14 +187,7 @@ impl AppState {
         &self,
         change: impl FnOnce(&mut Tenant) -> Result<T, E>,
     ) -> Result<T, E> {
-        let _writer = self
-            .tenant_writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut tenant = self.tenant.load().tenant.clone();
-        let result = change(&mut tenant)?;
-        self.tenant.store(Arc::new(TenantSnapshot::new(tenant)));
-        Ok(result)
+        self.tenant.update(change)
     }
 
     /// Writes the current tenant to the data dir, if there is one, and returns once it is
@@ -251,12 +197,9 @@ impl AppState {
             return Ok(());
         };
         let committed = {
-            let _order = persisted
-                .tenant_order
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _order = super::lock::lock(&persisted.tenant_order);
             let tenant = serde_json::to_string(&**self.tenant())?;
-            persisted.store.commit(Write::Tenant {
+            persisted.database.commit(Change::Tenant {
                 tenant,
                 at: self.now(),
             })
@@ -276,7 +219,7 @@ impl AppState {
             .clear();
         self.stores.clear();
         if let Some(persisted) = &self.persist {
-            persisted.store.commit(Write::Reset).await?;
+            persisted.database.commit(Change::Reset).await?;
         }
         Ok(())
     }
@@ -295,7 +238,7 @@ impl AppState {
             spent,
         } = pending;
         if let Some(persisted) = &self.persist {
-            let row = persist::StoredRefresh {
+            let row = database::StoredRefresh {
                 token_hash: token_hash(&token),
                 family: grant.family.clone(),
                 grant: serde_json::to_string(&grant).map_err(|error| {
@@ -307,8 +250,8 @@ impl AppState {
             };
             let spent = spent.as_deref().map(token_hash);
             persisted
-                .store
-                .commit(Write::Refresh { token: row, spent })
+                .database
+                .commit(Change::Refresh { token: row, spent })
                 .await
                 .map_err(|error| {
                     tracing::error!(%error, "a refresh token could not be stored");
@@ -327,8 +270,8 @@ impl AppState {
             return Ok(());
         };
         persisted
-            .store
-            .commit(Write::RevokeFamily {
+            .database
+            .commit(Change::RevokeFamily {
                 family,
                 at: self.now(),
             })
@@ -339,64 +282,22 @@ impl AppState {
             })
     }
 
-    /// Rotates the signing keys: the published next key becomes current, a new next key
-    /// is published, and the old current key stays in the JWK set until every token it
-    /// signed has expired. Committed to the data dir before it takes effect. Returns the
-    /// new key set.
-    pub(crate) async fn rotate_keys(self: &Arc<Self>) -> anyhow::Result<Arc<KeySet>> {
-        let mut spare = self.rotation.lock().await;
-        let new_next = match spare.take() {
-            Some(key) => key,
-            None => tokio::task::spawn_blocking(SigningKey::generate).await??,
-        };
-        let keep_for = crate::jwt::longest_token_lifetime(&self.tenant());
-        let keys = Arc::new(self.tokens.keys().rotated(new_next, self.now(), keep_for));
+    /// Commits a new key set to the data dir, if there is one (a rotation, before the set
+    /// takes effect).
+    pub(super) async fn persist_keys(&self, keys: &KeySet) -> anyhow::Result<()> {
         if let Some(persisted) = &self.persist {
             persisted
-                .store
-                .commit(Write::Keys(persist::key_rows(&keys)?))
+                .database
+                .commit(Change::Keys(database::key_rows(keys)?))
                 .await?;
         }
-        self.tokens.swap_keys(Arc::clone(&keys));
-        drop(spare);
-        tracing::info!(
-            kid = keys.current().kid(),
-            next = keys.next().kid(),
-            "signing keys rotated"
-        );
-        // Generate the key after next now, so the next rotation is instant.
-        let state = Arc::clone(self);
-        tokio::spawn(async move {
-            if let Ok(Ok(key)) = tokio::task::spawn_blocking(SigningKey::generate).await {
-                state.rotation.lock().await.get_or_insert(key);
-            }
-        });
-        Ok(keys)
-    }
-
-    /// Rotates the keys every `every` (`--rotate-every`), for as long as the state lives.
-    pub(crate) fn spawn_scheduled_rotation(self: &Arc<Self>, every: Duration) {
-        let state: Weak<AppState> = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let start = tokio::time::Instant::now() + every;
-            let mut ticks = tokio::time::interval_at(start, every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                let Some(state) = state.upgrade() else {
-                    return;
-                };
-                if let Err(error) = state.rotate_keys().await {
-                    tracing::error!(%error, "scheduled key rotation failed");
-                }
-            }
-        });
+        Ok(())
     }
 
     /// A client of the tenant or a dynamically registered one.
     pub(crate) fn client(&self, client_id: &str) -> Option<Arc<Client>> {
-        if let Some(client) = self.tenant.load().clients.get(client_id) {
-            return Some(Arc::clone(client));
+        if let Some(client) = self.tenant.client(client_id) {
+            return Some(client);
         }
         self.registered
             .read()
@@ -414,8 +315,8 @@ impl AppState {
                 OAuthError::server_error("The client could not be stored")
             })?;
             persisted
-                .store
-                .commit(Write::Client {
+                .database
+                .commit(Change::Client {
                     client_id: client.client_id.clone(),
                     client: json,
                     created_at: self.now(),

@@ -1,154 +1,51 @@
-//! Durable state under `--data-dir`: an embedded SQLite database holding the signing keys,
-//! dynamically registered clients, refresh-token families, revocations and the tenant as
-//! changed through the Management API.
-//!
-//! Every piece of state is also held in memory, loaded once at start; requests read only
-//! memory. Writes go through [`Store::commit`], which returns once the change is committed
-//! (WAL, `synchronous=FULL`: the commit is on disk, so it survives a crash of the process
-//! *and* of the machine). Handlers answer only after that, so nothing acknowledged is lost.
+//! The handle to the database and the one thread that writes it.
 //!
 //! SQLite calls block, so one dedicated thread owns the connection; requests hand it their
 //! changes over a channel and await the reply. The thread commits whatever has queued up
 //! in one transaction (group commit), so concurrent writers share one fsync.
 
-mod schema;
-
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
-#[cfg(test)]
-use schema::SCHEMA_VERSION;
-
-use crate::keys::{KeyEntry, KeyRole, KeySet, SigningKey};
+use super::error::{CommitError, DataDirError, classify};
+use super::rows::{Change, Loaded, StoredKey, StoredRefresh};
+use super::schema;
 
 /// The database file inside the data dir.
-pub const DATABASE_FILE: &str = "fake-auth0.sqlite3";
+pub(crate) const DATABASE_FILE: &str = "fake-auth0.sqlite3";
 
 /// The most changes one transaction commits; the rest wait for the next one.
 const MAX_BATCH: usize = 256;
 
-/// Why the data dir cannot be used. The binary exits with status 2 on any of these.
-#[derive(Debug, thiserror::Error)]
-pub enum DataDirError {
-    #[error("cannot create the data dir {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "the database {path} is corrupt or not a fake-auth0 database ({detail}); \
-         move it aside or choose another --data-dir"
-    )]
-    Corrupt { path: PathBuf, detail: String },
-    #[error(
-        "the database {path} has schema version {found}, newer than this fake-auth0 \
-         understands ({supported}); run a newer fake-auth0 or choose another --data-dir"
-    )]
-    NewerSchema {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
-    #[error(
-        "the database {path} is in use by another fake-auth0; stop it or choose another --data-dir"
-    )]
-    Locked { path: PathBuf },
-    #[error("cannot open the database {path}: {detail}")]
-    Open { path: PathBuf, detail: String },
-}
-
-/// A signing key as stored: the private key as PKCS#8 DER, its role and times.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredKey {
-    pub kid: String,
-    pub pkcs8: Vec<u8>,
-    pub role: String,
-    pub created_at: u64,
-    pub current_since: Option<u64>,
-    pub current_until: Option<u64>,
-    pub retire_at: Option<u64>,
-}
-
-/// A refresh token as stored: only its SHA-256, never the token itself.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredRefresh {
-    pub token_hash: String,
-    pub family: String,
-    /// The grant as JSON (`store::RefreshGrant`).
-    pub grant: String,
-    pub expires_at: u64,
-    pub used: bool,
-}
-
-/// One change to commit.
-#[derive(Debug)]
-pub(crate) enum Write {
-    /// Replaces the whole key set (a handful of rows).
-    Keys(Vec<StoredKey>),
-    /// Adds a dynamically registered client (the tenant's `Client` as JSON).
-    Client {
-        client_id: String,
-        client: String,
-        created_at: u64,
-    },
-    /// Adds a refresh token and, when rotating, marks the presented one spent: both in
-    /// one transaction, so a restart never revives a spent token.
-    Refresh {
-        token: StoredRefresh,
-        spent: Option<String>,
-    },
-    /// Revokes a refresh-token family (RFC 7009, or reuse detection).
-    RevokeFamily { family: String, at: u64 },
-    /// Stores the tenant as changed through the Management API (JSON).
-    Tenant { tenant: String, at: u64 },
-    /// Forgets clients, refresh tokens, revocations and the tenant snapshot; keeps keys.
-    Reset,
-}
-
-/// What the data dir held at start.
-#[derive(Debug, Default)]
-pub(crate) struct Loaded {
-    pub keys: Vec<StoredKey>,
-    /// Registered clients as JSON.
-    pub clients: Vec<String>,
-    pub refresh_tokens: Vec<StoredRefresh>,
-    pub revoked_families: Vec<String>,
-    /// The tenant snapshot as JSON, if the Management API ever changed it.
-    pub tenant: Option<String>,
-}
-
-/// Why a change was not committed; the caller answers `server_error` and logs it.
-#[derive(Debug, thiserror::Error)]
-#[error("the data dir's database did not commit: {0}")]
-pub(crate) struct CommitError(String);
-
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 struct Job {
-    write: Write,
+    change: Change,
     reply: Reply,
 }
 
 /// The handle to the writer thread. Cheap to clone; the thread ends when every handle is
 /// dropped.
 #[derive(Clone)]
-pub(crate) struct Store {
+pub(crate) struct Database {
     sender: mpsc::Sender<Job>,
     path: PathBuf,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Database")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
-impl Store {
+impl Database {
     /// Opens (or creates) the database in `dir`, migrates it, prunes refresh tokens expired
     /// by `now`, loads everything and starts the writer thread.
-    pub(crate) fn open(dir: &Path, now: u64) -> Result<(Store, Loaded), DataDirError> {
+    pub(crate) fn open(dir: &Path, now: u64) -> Result<(Database, Loaded), DataDirError> {
         std::fs::create_dir_all(dir).map_err(|source| DataDirError::CreateDir {
             path: dir.to_owned(),
             source,
@@ -165,7 +62,7 @@ impl Store {
                 path: path.clone(),
                 detail: format!("cannot start the writer thread: {error}"),
             })?;
-        Ok((Store { sender, path }, loaded))
+        Ok((Database { sender, path }, loaded))
     }
 
     /// The database file.
@@ -173,14 +70,14 @@ impl Store {
         &self.path
     }
 
-    /// Queues `write` at once (writes commit in the order they are queued) and returns a
+    /// Queues `change` at once (writes commit in the order they are queued) and returns a
     /// future that resolves once it is durable.
     pub(crate) fn commit(
         &self,
-        write: Write,
+        change: Change,
     ) -> impl Future<Output = Result<(), CommitError>> + Send + 'static {
         let (done, result) = tokio::sync::oneshot::channel();
-        let queued = self.send(write, Box::new(move |outcome| drop(done.send(outcome))));
+        let queued = self.send(change, Box::new(move |outcome| drop(done.send(outcome))));
         async move {
             queued?;
             result
@@ -190,19 +87,19 @@ impl Store {
         }
     }
 
-    /// Commits `write` from outside the async runtime (start-up); blocks until durable.
-    pub(crate) fn commit_blocking(&self, write: Write) -> Result<(), CommitError> {
+    /// Commits `change` from outside the async runtime (start-up); blocks until durable.
+    pub(crate) fn commit_blocking(&self, change: Change) -> Result<(), CommitError> {
         let (done, result) = mpsc::sync_channel(1);
-        self.send(write, Box::new(move |outcome| drop(done.send(outcome))))?;
+        self.send(change, Box::new(move |outcome| drop(done.send(outcome))))?;
         result
             .recv()
             .map_err(|_| CommitError("the writer thread stopped".to_owned()))?
             .map_err(CommitError)
     }
 
-    fn send(&self, write: Write, reply: Reply) -> Result<(), CommitError> {
+    fn send(&self, change: Change, reply: Reply) -> Result<(), CommitError> {
         self.sender
-            .send(Job { write, reply })
+            .send(Job { change, reply })
             .map_err(|_| CommitError("the writer thread stopped".to_owned()))
     }
 }
@@ -221,66 +118,6 @@ fn restrict_permissions(dir: &Path, path: &Path) {
 
 #[cfg(not(unix))]
 fn restrict_permissions(_dir: &Path, _path: &Path) {}
-
-/// The rows that store a key set.
-pub(crate) fn key_rows(keys: &KeySet) -> anyhow::Result<Vec<StoredKey>> {
-    keys.entries()
-        .map(|entry| {
-            Ok(StoredKey {
-                kid: entry.key.kid().to_owned(),
-                pkcs8: entry.key.private_pkcs8_der()?,
-                role: entry.role.as_str().to_owned(),
-                created_at: entry.created_at,
-                current_since: entry.current_since,
-                current_until: entry.current_until,
-                retire_at: entry.retire_at,
-            })
-        })
-        .collect()
-}
-
-/// The key set stored in `rows`; fails on a key that does not parse or does not match its
-/// `kid`, or a set without exactly one current and one next key.
-pub(crate) fn key_set(rows: &[StoredKey]) -> anyhow::Result<KeySet> {
-    let entries = rows
-        .iter()
-        .map(|row| {
-            let key = SigningKey::from_pkcs8(&row.pkcs8)?;
-            anyhow::ensure!(
-                key.kid() == row.kid,
-                "key {} does not match its kid",
-                row.kid
-            );
-            let role = KeyRole::parse(&row.role)
-                .ok_or_else(|| anyhow::anyhow!("unknown key role {}", row.role))?;
-            Ok(KeyEntry {
-                key: Arc::new(key),
-                role,
-                created_at: row.created_at,
-                current_since: row.current_since,
-                current_until: row.current_until,
-                retire_at: row.retire_at,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    KeySet::from_entries(entries)
-}
-
-/// Maps a SQLite error met while opening or loading to a [`DataDirError`].
-fn classify(path: &Path, error: &rusqlite::Error) -> DataDirError {
-    let path = path.to_owned();
-    match error.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => DataDirError::Corrupt {
-            path,
-            detail: error.to_string(),
-        },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DataDirError::Locked { path },
-        _ => DataDirError::Open {
-            path,
-            detail: error.to_string(),
-        },
-    }
-}
 
 fn load(conn: &mut Connection, now: u64) -> rusqlite::Result<Loaded> {
     let tx = conn.transaction()?;
@@ -367,15 +204,15 @@ fn run(mut conn: Connection, receiver: &mpsc::Receiver<Job>) {
     }
 }
 
-/// Applies each write under its own savepoint (one failing write does not undo the
-/// others), then commits once. A failed commit fails every write of the batch.
+/// Applies each change under its own savepoint (one failing change does not undo the
+/// others), then commits once. A failed commit fails every change of the batch.
 fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), String>> {
     let result = (|| -> rusqlite::Result<Vec<Result<(), String>>> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for job in batch {
             let savepoint = tx.savepoint()?;
-            match apply(&savepoint, &job.write) {
+            match apply(&savepoint, &job.change) {
                 Ok(()) => {
                     savepoint.commit()?;
                     outcomes.push(Ok(()));
@@ -390,9 +227,9 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), String>>
     result.unwrap_or_else(|error| vec![Err(error.to_string()); batch.len()])
 }
 
-fn apply(conn: &Connection, write: &Write) -> rusqlite::Result<()> {
-    match write {
-        Write::Keys(keys) => {
+fn apply(conn: &Connection, change: &Change) -> rusqlite::Result<()> {
+    match change {
+        Change::Keys(keys) => {
             conn.execute("DELETE FROM signing_keys", [])?;
             let mut insert = conn.prepare_cached(
                 "INSERT INTO signing_keys \
@@ -411,7 +248,7 @@ fn apply(conn: &Connection, write: &Write) -> rusqlite::Result<()> {
                 ])?;
             }
         }
-        Write::Client {
+        Change::Client {
             client_id,
             client,
             created_at,
@@ -421,7 +258,7 @@ fn apply(conn: &Connection, write: &Write) -> rusqlite::Result<()> {
             )?
             .execute(params![client_id, client, created_at])?;
         }
-        Write::Refresh { token, spent } => {
+        Change::Refresh { token, spent } => {
             if let Some(spent) = spent {
                 conn.prepare_cached("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?1")?
                     .execute(params![spent])?;
@@ -438,19 +275,19 @@ fn apply(conn: &Connection, write: &Write) -> rusqlite::Result<()> {
                 token.used,
             ])?;
         }
-        Write::RevokeFamily { family, at } => {
+        Change::RevokeFamily { family, at } => {
             conn.prepare_cached(
                 "INSERT OR IGNORE INTO revoked_families (family, revoked_at) VALUES (?1, ?2)",
             )?
             .execute(params![family, at])?;
         }
-        Write::Tenant { tenant, at } => {
+        Change::Tenant { tenant, at } => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO tenant_snapshot (id, tenant, updated_at) VALUES (1, ?1, ?2)",
             )?
             .execute(params![tenant, at])?;
         }
-        Write::Reset => {
+        Change::Reset => {
             conn.execute_batch(
                 "DELETE FROM clients; DELETE FROM refresh_tokens; \
                  DELETE FROM revoked_families; DELETE FROM tenant_snapshot;",
@@ -488,29 +325,29 @@ mod tests {
     fn committed_writes_are_there_after_reopening() {
         let dir = temp_dir("reopen");
         {
-            let (store, loaded) = Store::open(&dir, 0).unwrap();
+            let (store, loaded) = Database::open(&dir, 0).unwrap();
             assert!(loaded.keys.is_empty());
             store
-                .commit_blocking(Write::Client {
+                .commit_blocking(Change::Client {
                     client_id: "c1".to_owned(),
                     client: "{\"client_id\":\"c1\"}".to_owned(),
                     created_at: 1,
                 })
                 .unwrap();
             store
-                .commit_blocking(Write::Refresh {
+                .commit_blocking(Change::Refresh {
                     token: refresh("h1", 100),
                     spent: None,
                 })
                 .unwrap();
             store
-                .commit_blocking(Write::Refresh {
+                .commit_blocking(Change::Refresh {
                     token: refresh("h2", 100),
                     spent: Some("h1".to_owned()),
                 })
                 .unwrap();
             store
-                .commit_blocking(Write::RevokeFamily {
+                .commit_blocking(Change::RevokeFamily {
                     family: "family".to_owned(),
                     at: 2,
                 })
@@ -518,7 +355,7 @@ mod tests {
         }
         // The writer thread ends with the last handle; the lock is released once it has.
         let (_store, loaded) = (0..50)
-            .find_map(|_| match Store::open(&dir, 10) {
+            .find_map(|_| match Database::open(&dir, 10) {
                 Ok(opened) => Some(opened),
                 Err(DataDirError::Locked { .. }) => {
                     std::thread::yield_now();
@@ -543,9 +380,9 @@ mod tests {
     fn a_tenant_snapshot_reads_back_as_the_same_tenant() {
         // The snapshot is the tenant as JSON, read back with the tenant-file loader (JSON is
         // YAML), so it is validated like a tenant file; nothing may be lost on the way.
-        let tenant = crate::Tenant::demo();
+        let tenant = crate::model::Tenant::demo();
         let json = serde_json::to_string(&tenant).unwrap();
-        let back = crate::Tenant::from_yaml_str(&json, "snapshot").unwrap();
+        let back = crate::model::Tenant::from_yaml_str(&json, "snapshot").unwrap();
         assert_eq!(
             serde_json::to_value(&back).unwrap(),
             serde_json::to_value(&tenant).unwrap()
@@ -556,7 +393,7 @@ mod tests {
     fn a_file_that_is_not_a_database_is_reported_as_corrupt() {
         let dir = temp_dir("corrupt");
         std::fs::write(dir.join(DATABASE_FILE), vec![0x5a; 8192]).unwrap();
-        let error = Store::open(&dir, 0).unwrap_err();
+        let error = Database::open(&dir, 0).unwrap_err();
         assert!(matches!(error, DataDirError::Corrupt { .. }), "{error}");
         assert!(error.to_string().contains("corrupt"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -569,12 +406,12 @@ mod tests {
             let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
             conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
                 .unwrap();
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 1)
                 .unwrap();
         }
-        let error = Store::open(&dir, 0).unwrap_err();
+        let error = Database::open(&dir, 0).unwrap_err();
         assert!(
-            matches!(error, DataDirError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
+            matches!(error, DataDirError::NewerSchema { found, .. } if found == schema::SCHEMA_VERSION + 1),
             "{error}"
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use url::Url;
 
+use crate::grants::resolve_api;
 use crate::model::{Client, GrantType, Tenant};
 use crate::oauth::FormParams;
 use crate::oauth::OAuthError;
@@ -23,7 +24,6 @@ use crate::oauth::random_token;
 use crate::oauth::{pkce, redirect_uri};
 use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
 use crate::state::{AuthorizationCode, LoginTransaction};
-use crate::token::resolve_api;
 
 #[derive(Template)]
 #[template(path = "login.html")]

@@ -19,9 +19,9 @@ pub mod model;
 pub mod tls;
 
 mod authorize;
-mod client_auth;
 mod control;
 mod discovery;
+mod grants;
 mod jwt;
 mod logout;
 mod management;
@@ -30,8 +30,6 @@ mod register;
 mod revoke;
 mod state;
 mod token;
-mod token_exchange;
-mod tokens;
 mod userinfo;
 
 use std::future::Future;

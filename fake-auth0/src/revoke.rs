@@ -11,7 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
-use crate::client_auth::authenticate_client;
+use crate::grants::authenticate_client;
 use crate::oauth::OAuthError;
 use crate::state::AppState;
 use crate::token::parse_body;

@@ -14,6 +14,6 @@ pub(crate) mod redirect_uri;
 pub(crate) mod token_type;
 
 pub(crate) use error::{ErrorCode, OAuthError};
-pub(crate) use params::FormParams;
+pub(crate) use params::{FormParams, split_scope};
 pub(crate) use random::random_token;
 pub(crate) use token_type::{ACCESS_TOKEN_TYPE, TokenType};

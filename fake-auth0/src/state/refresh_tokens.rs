@@ -19,7 +19,11 @@ pub(crate) struct RefreshGrant {
     pub client_id: String,
     pub user_id: String,
     pub api: Option<String>,
-    pub requested_scopes: Vec<String>,
+    /// The scopes the family was granted: a refresh may ask for fewer, never for more
+    /// (RFC 6749 §6), and they pass the scope policy again. Stored under the name data
+    /// dirs have always used.
+    #[serde(rename = "requested_scopes")]
+    pub scopes: Vec<String>,
     pub auth_time: u64,
 }
 
@@ -171,7 +175,7 @@ mod tests {
             client_id: "c".to_owned(),
             user_id: "u".to_owned(),
             api: None,
-            requested_scopes: Vec::new(),
+            scopes: Vec::new(),
             auth_time: 0,
         }
     }

@@ -1,4 +1,5 @@
-//! Unit tests of the on-behalf-of Action's decisions, one per branch of the template.
+//! Unit tests of the first-party on-behalf-of template's decisions, one per branch of the
+//! template.
 
 use std::sync::OnceLock;
 
@@ -9,8 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
 use serde_json::{Value, json};
 
-use super::action::{Action, Decision, Event, SecretToken, TenantView};
-use super::on_behalf_of::OnBehalfOf;
+use super::FirstPartyOnBehalfOf;
+use crate::grants::custom_token_exchange::action::{
+    CustomTokenExchangeAction, Decision, Event, SecretToken, TenantView,
+};
 use crate::model::FirstPartyOnBehalfOfSecrets;
 use crate::oauth::ErrorCode;
 
@@ -155,7 +158,7 @@ impl Request {
             keys: tenant_keys(),
             now: now(),
         };
-        OnBehalfOf::new(&config()).execute(&event, &tenant)
+        FirstPartyOnBehalfOf::new(&config()).execute(&event, &tenant)
     }
 }
 

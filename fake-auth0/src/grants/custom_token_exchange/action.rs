@@ -1,5 +1,6 @@
-//! The Custom Token Exchange Action: what the tenant runs to turn a subject token into a
-//! user, as Auth0's `onExecuteCustomTokenExchange(event, api)` does.
+//! The Custom Token Exchange Action's interface: what the tenant runs to turn a subject
+//! token into a user, as Auth0's `onExecuteCustomTokenExchange(event, api)` does, with the
+//! event it sees and the decision it returns.
 //!
 //! Auth0's Action calls methods on `api`; here it returns one [`Decision`], which makes
 //! "exactly one of setUser / deny / reject" hold by construction.
@@ -12,16 +13,16 @@ use crate::oauth::ErrorCode;
 /// A token presented at the token endpoint. Its `Debug` output is redacted so that a token
 /// cannot reach a log line by accident.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SecretToken(String);
+pub(crate) struct SecretToken(String);
 
 impl SecretToken {
     /// Wraps a token received from a client.
-    pub fn new(token: String) -> Self {
+    pub(crate) fn new(token: String) -> Self {
         Self(token)
     }
 
     /// The token itself, for verification only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -40,7 +41,7 @@ impl fmt::Debug for SecretToken {
     dead_code,
     reason = "Auth0's event has these; the built-in template does not read them"
 )]
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     /// `event.client.client_id`: the authenticated client.
     pub client_id: &'a str,
     /// `event.client.name`.
@@ -68,7 +69,7 @@ pub struct Event<'a> {
 /// What the Action may use of the tenant: the fake's stand-in for `event.request.hostname`
 /// (the issuer) and for fetching the tenant's JWKS.
 #[derive(Clone, Copy)]
-pub struct TenantView<'a> {
+pub(crate) struct TenantView<'a> {
     /// The tenant's issuer, e.g. `http://localhost:4000/` (with the trailing slash).
     pub issuer: &'a str,
     /// The tenant's public signing keys.
@@ -88,7 +89,7 @@ impl fmt::Debug for TenantView<'_> {
 
 /// The one outcome of an Action run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// `api.authentication.setUserById(user_id)`: issue the token for this user.
     SetUser(String),
     /// `api.access.deny(code, reason)`: the request fails with this `error` and
@@ -106,7 +107,7 @@ pub enum Decision {
 
 impl Decision {
     /// `api.access.deny(code, reason)`.
-    pub fn deny(code: ErrorCode, reason: impl Into<String>) -> Self {
+    pub(crate) fn deny(code: ErrorCode, reason: impl Into<String>) -> Self {
         Decision::Deny {
             code,
             reason: reason.into(),
@@ -114,14 +115,14 @@ impl Decision {
     }
 
     /// `api.access.rejectInvalidSubjectToken(reason)`.
-    pub fn reject_invalid_subject_token(reason: impl Into<String>) -> Self {
+    pub(crate) fn reject_invalid_subject_token(reason: impl Into<String>) -> Self {
         Decision::RejectInvalidSubjectToken(reason.into())
     }
 }
 
-/// A Custom Token Exchange Action. It runs once per request, after the platform checked the
+/// A Custom Token Exchange Action (Auth0's `onExecuteCustomTokenExchange`). It runs once per request, after the platform checked the
 /// client and matched the profile, and decides who the issued token is for.
-pub trait Action: Send + Sync {
+pub(crate) trait CustomTokenExchangeAction: Send + Sync {
     /// Decides the outcome of one exchange.
     fn execute(&self, event: &Event<'_>, tenant: &TenantView<'_>) -> Decision;
 }

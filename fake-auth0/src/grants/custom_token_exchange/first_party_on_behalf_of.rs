@@ -1,5 +1,7 @@
-//! The built-in Action "On-behalf-of token exchange for first-party apps", after Auth0's
-//! marketplace template `first-party-on-behalf-of-CUSTOM_TOKEN_EXCHANGE`.
+//! The built-in Custom Token Exchange Action, first-party on-behalf-of template: Auth0's
+//! marketplace template "On-behalf-of token exchange for first-party apps"
+//! (`first-party-on-behalf-of-CUSTOM_TOKEN_EXCHANGE`). Not to be confused with Auth0's
+//! separate On-Behalf-Of token exchange grant, which runs no Action.
 //!
 //! A first-party service (here the MCP server) received a user's access token for itself
 //! and needs a token for a downstream API for the same user. The checks run in the
@@ -10,26 +12,26 @@ use crate::jwt::{Expected, VerifyError, verify_tenant_token};
 use crate::model::FirstPartyOnBehalfOfSecrets;
 use crate::oauth::ErrorCode;
 
-use super::action::{Action, Decision, Event, TenantView};
+use super::action::{CustomTokenExchangeAction, Decision, Event, TenantView};
 
 /// The template's clock tolerance (`clockTolerance: 5` in its `jwtVerify` options).
 pub(crate) const CLOCK_TOLERANCE_SECONDS: u64 = 5;
 
-/// The on-behalf-of Action with its configuration (the template's secrets), borrowed from
+/// The template with its configuration (the template's secrets), borrowed from
 /// the tenant so that running it allocates nothing.
 #[derive(Debug, Clone, Copy)]
-pub struct OnBehalfOf<'a> {
+pub(crate) struct FirstPartyOnBehalfOf<'a> {
     config: &'a FirstPartyOnBehalfOfSecrets,
 }
 
-impl<'a> OnBehalfOf<'a> {
+impl<'a> FirstPartyOnBehalfOf<'a> {
     /// The Action for these secrets.
-    pub fn new(config: &'a FirstPartyOnBehalfOfSecrets) -> Self {
+    pub(crate) fn new(config: &'a FirstPartyOnBehalfOfSecrets) -> Self {
         Self { config }
     }
 }
 
-impl Action for OnBehalfOf<'_> {
+impl CustomTokenExchangeAction for FirstPartyOnBehalfOf<'_> {
     fn execute(&self, event: &Event<'_>, tenant: &TenantView<'_>) -> Decision {
         let config = self.config;
 
@@ -137,3 +139,6 @@ fn jose_message(error: &VerifyError) -> String {
         VerifyError::Malformed => "The subject token is invalid".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests;

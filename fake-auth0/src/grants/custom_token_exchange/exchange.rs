@@ -7,81 +7,20 @@
 //! RFC 6749 §5.2 shape with a short description.
 
 use http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::client_auth::AuthenticatedClient;
-use crate::jwt::AccessTokenSpec;
-use crate::model::{Client, GrantType, ResourceServer, User};
-use crate::oauth::FormParams;
-use crate::oauth::random_token;
-use crate::oauth::{ErrorCode, OAuthError};
-use crate::state::{AppState, REFRESH_TOKEN_LIFETIME};
-use crate::state::{PendingRefresh, RefreshGrant};
-use crate::tokens::TokenResponse;
-
-use super::action::{Action, Decision, Event, SecretToken, TenantView};
-use super::on_behalf_of::{CLOCK_TOLERANCE_SECONDS, OnBehalfOf};
+use super::action::{CustomTokenExchangeAction, Decision, Event, SecretToken, TenantView};
+use super::first_party_on_behalf_of::{CLOCK_TOLERANCE_SECONDS, FirstPartyOnBehalfOf};
+use super::request::ExchangeRequest;
+use crate::grants::audience::resolve_audience;
+use crate::grants::client_auth::AuthenticatedClient;
+use crate::grants::issuance::{Issue, issue};
+use crate::grants::response::TokenResponse;
+use crate::grants::scope_policy::WithoutApiScopes;
 use crate::jwt::{Expected, verify_tenant_token};
 use crate::model::{ProfileAction, ProfileType, TokenExchangeProfile};
-use crate::oauth::{ACCESS_TOKEN_TYPE, TokenType};
-
-/// The OpenID Connect scopes granted besides the API's own scopes.
-const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
-
-/// The scope that asks for a refresh token (OIDC Core §11).
-const OFFLINE_ACCESS: &str = "offline_access";
-
-/// The parameters of one exchange, checked for presence and consistency.
-struct ExchangeRequest<'a> {
-    subject_token: SecretToken,
-    subject_token_type: &'a str,
-    audience: Option<&'a str>,
-    scopes: Vec<String>,
-    organization: Option<&'a str>,
-    actor: Option<(SecretToken, &'a str)>,
-}
-
-impl<'a> ExchangeRequest<'a> {
-    fn parse(params: &'a FormParams) -> Result<Self, OAuthError> {
-        let subject_token = params.require("subject_token")?;
-        let subject_token_type = params.require("subject_token_type")?;
-        // Auth0 treats `resource` as `audience` (Resource Parameter Compatibility Profile).
-        let audience = match (params.get("audience"), params.get("resource")) {
-            (Some(audience), Some(resource)) if audience != resource => {
-                return Err(OAuthError::invalid_request(
-                    "audience and resource must not differ",
-                ));
-            }
-            (audience, resource) => audience.or(resource),
-        };
-        let actor = match (params.get("actor_token"), params.get("actor_token_type")) {
-            (Some(token), Some(token_type)) => {
-                Some((SecretToken::new(token.to_owned()), token_type))
-            }
-            (None, None) => None,
-            _ => {
-                return Err(OAuthError::invalid_request(
-                    "actor_token and actor_token_type must be sent together",
-                ));
-            }
-        };
-        if let Some(requested) = params.get("requested_token_type")
-            && requested != ACCESS_TOKEN_TYPE
-        {
-            return Err(OAuthError::invalid_request(
-                "Invalid subject_token_type and requested_token_type combination.",
-            ));
-        }
-        Ok(Self {
-            subject_token: SecretToken::new(subject_token.to_owned()),
-            subject_token_type,
-            audience,
-            scopes: params.scopes(),
-            organization: params.get("organization"),
-            actor,
-        })
-    }
-}
+use crate::oauth::{ACCESS_TOKEN_TYPE, ErrorCode, FormParams, OAuthError, TokenType};
+use crate::state::AppState;
 
 /// Runs one Custom Token Exchange for an authenticated client.
 pub(crate) fn exchange(
@@ -130,21 +69,8 @@ pub(crate) fn exchange(
             OAuthError::invalid_request("Invalid subject_token_type"),
         ));
     };
-    let api = match request.audience {
-        Some(audience) => match tenant_snapshot.resource_server(audience) {
-            Some(api) => Some(api),
-            None => {
-                return Err(rejected(
-                    "unknown audience",
-                    OAuthError::access_denied(format!("Service not found: {audience}")),
-                ));
-            }
-        },
-        None => match tenant_snapshot.settings.default_audience.as_deref() {
-            Some(default) => tenant_snapshot.resource_server(default),
-            None => None,
-        },
-    };
+    let api = resolve_audience(&tenant_snapshot, request.audience)
+        .map_err(|error| rejected("unknown audience", error))?;
     let keys = state.tokens.keys();
     let tenant = TenantView {
         issuer: state.issuer(),
@@ -195,14 +121,12 @@ pub(crate) fn exchange(
         return Err(OAuthError::invalid_request("User is blocked"));
     }
 
-    let response = issue(
-        state,
-        &client.client,
-        api,
-        user,
-        &request.scopes,
-        actor_sub.as_deref(),
-    )?;
+    let mut issuance = Issue::to_user(&client.client, user, api, &request.scopes, state.now());
+    // Scopes are decoupled from the subject token: only what was asked for.
+    issuance.without_api_scopes = WithoutApiScopes::Nothing;
+    issuance.actor = actor_sub.as_deref();
+    issuance.issued_token_type = Some(ACCESS_TOKEN_TYPE);
+    let response = issue(state, &tenant_snapshot, issuance)?;
     tracing::info!(
         client_id,
         profile = profile.id,
@@ -250,9 +174,9 @@ fn find_profile<'p>(
 }
 
 /// The Action a profile runs.
-fn action_for(profile: &TokenExchangeProfile) -> impl Action + '_ {
+fn action_for(profile: &TokenExchangeProfile) -> impl CustomTokenExchangeAction + '_ {
     match &profile.action {
-        ProfileAction::FirstPartyOnBehalfOf { secrets, .. } => OnBehalfOf::new(secrets),
+        ProfileAction::FirstPartyOnBehalfOf { secrets, .. } => FirstPartyOnBehalfOf::new(secrets),
     }
 }
 
@@ -272,6 +196,7 @@ fn verify_actor(
         issuer: tenant.issuer,
         audience: None,
         now: tenant.now,
+        // Auth0 documents no tolerance of its own for actor tokens: the template's.
         leeway: CLOCK_TOLERANCE_SECONDS,
     };
     let claims = verify_tenant_token(token.expose(), tenant.keys, &expected).map_err(|error| {
@@ -288,92 +213,6 @@ fn verify_actor(
             OAuthError::invalid_request("Invalid actor_token"),
         )),
     }
-}
-
-/// Mints the access token for `user`, an ID token when `openid` is granted, and a refresh
-/// token when `offline_access` is granted.
-fn issue(
-    state: &AppState,
-    client: &Client,
-    api: Option<&ResourceServer>,
-    user: &User,
-    requested: &[String],
-    actor_sub: Option<&str>,
-) -> Result<TokenResponse, OAuthError> {
-    let client_id = client.client_id.as_str();
-    // Under RBAC the `_authz` dialects list the user's permissions on the API.
-    let permissions = api
-        .filter(|api| api.enforce_policies)
-        .map(|api| state.tenant().user_permissions(user, api))
-        .unwrap_or_default();
-    // offline_access, as Auth0 grants it: never with an actor, only to clients allowed the
-    // refresh_token grant, and only for APIs that allow offline access.
-    let offline_allowed = actor_sub.is_none()
-        && client.allows_grant(GrantType::RefreshToken)
-        && api.is_none_or(|api| api.allow_offline_access);
-    // Requested ∩ what the API defines (∩ the user's permissions under RBAC); OIDC scopes
-    // pass, and offline_access when allowed.
-    let granted: Vec<String> = requested
-        .iter()
-        .filter(|scope| {
-            OIDC_SCOPES.contains(&scope.as_str())
-                || (offline_allowed && *scope == OFFLINE_ACCESS)
-                || api.is_some_and(|api| {
-                    api.scopes.iter().any(|s| &s.value == *scope)
-                        && (!api.enforce_policies || permissions.contains(scope))
-                })
-        })
-        .cloned()
-        .collect();
-    let has = |scope: &str| granted.iter().any(|s| s == scope);
-    let openid = has("openid");
-
-    let mut extra_claims = Map::new();
-    if let Some(actor) = actor_sub {
-        // RFC 8693 §4.1: the acting party.
-        extra_claims.insert("act".to_owned(), json!({ "sub": actor }));
-    }
-    let minted = state.tokens.access_token(&AccessTokenSpec {
-        subject: &user.user_id,
-        client_id,
-        api,
-        scopes: &granted,
-        permissions: &permissions,
-        gty: None,
-        userinfo_audience: openid && api.is_some(),
-        extra_claims,
-    })?;
-    let now = state.now();
-    let mut response = TokenResponse::bearer(minted, &granted);
-    response.issued_token_type = Some(ACCESS_TOKEN_TYPE.to_owned());
-    if openid {
-        response.id_token = Some(
-            state
-                .tokens
-                .id_token(user, client_id, None, &granted, now)?,
-        );
-    }
-    if has(OFFLINE_ACCESS) {
-        // A plain refresh token of the tenant: refreshing it issues ordinary tokens for the
-        // user, without running the Action again.
-        // `/oauth/token` stores it (durably, with a data dir) before responding.
-        let token = random_token(32);
-        response.pending_refresh = Some(PendingRefresh {
-            token: token.clone(),
-            grant: RefreshGrant {
-                family: random_token(16),
-                client_id: client_id.to_owned(),
-                user_id: user.user_id.clone(),
-                api: api.map(|api| api.identifier.clone()),
-                requested_scopes: granted.clone(),
-                auth_time: now,
-            },
-            expires_at: now + REFRESH_TOKEN_LIFETIME,
-            spent: None,
-        });
-        response.refresh_token = Some(token);
-    }
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -18,36 +18,20 @@ pub mod keys;
 pub mod model;
 pub mod tls;
 
-mod authorize;
-mod control;
-mod discovery;
 mod grants;
+mod http;
 mod jwt;
-mod logout;
-mod management;
 mod oauth;
-mod register;
-mod revoke;
 mod state;
-mod token;
-mod userinfo;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use http::Method;
-use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::TraceLayer;
 
 pub use config::{Cli, Config};
 pub use model::{Tenant, TenantError, TokenExchangeProfile};
 pub use state::DataDirError;
-
-/// The largest request body accepted; OAuth requests are small.
-const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Serves the tenant on an already-bound listener until `shutdown` resolves.
 pub async fn serve(
@@ -95,53 +79,6 @@ pub fn router(config: Config) -> anyhow::Result<Router> {
         state.spawn_scheduled_rotation(every);
     }
 
-    // Browser-based clients (MCP Inspector) call these cross-origin; none uses cookies.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers(Any);
-    let cross_origin = Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(discovery::authorization_server_metadata),
-        )
-        .route("/.well-known/jwks.json", get(discovery::jwks))
-        .route("/oauth/token", post(token::token))
-        .route("/oidc/register", post(register::register))
-        .route(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .layer(cors);
-    let app = Router::new()
-        .route("/authorize", get(authorize::authorize))
-        .route("/u/login", post(authorize::login))
-        .route("/u/consent", post(authorize::consent))
-        .route("/oauth/revoke", post(revoke::revoke))
-        .route("/v2/logout", get(logout::logout))
-        .route("/health", get(|| async { "OK" }))
-        .nest("/api/v2", management::router())
-        .merge(cross_origin)
-        .merge(match initial_tenant {
-            Some(initial) => control::router(Arc::clone(&state), initial),
-            None => Router::new(),
-        })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // The span names the endpoint, never the query string or body, which may hold
-        // codes, secrets or tokens.
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path()
-                )
-            }),
-        )
-        .with_state(state);
+    let app = http::routes(state, initial_tenant);
     Ok(app)
 }

@@ -20,7 +20,7 @@ pub(crate) struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    /// The refresh token above, not yet stored: `/oauth/token` commits it (to the data
+    /// The refresh token above, not yet stored: the dispatch commits it (to the data
     /// dir, when there is one) before the response is sent.
     #[serde(skip)]
     pub pending_refresh: Option<PendingRefresh>,
@@ -39,21 +39,5 @@ impl TokenResponse {
             refresh_token: None,
             pending_refresh: None,
         }
-    }
-}
-
-impl axum::response::IntoResponse for TokenResponse {
-    fn into_response(self) -> axum::response::Response {
-        let mut response = axum::Json(self).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-        headers.insert(
-            http::header::PRAGMA,
-            http::HeaderValue::from_static("no-cache"),
-        );
-        response
     }
 }

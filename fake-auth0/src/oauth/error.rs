@@ -1,14 +1,11 @@
-//! The one error type of the OAuth JSON surface (`/oauth/token`, `/oauth/revoke`,
-//! `/oidc/register`, `/userinfo`).
+//! The one error type of the OAuth surface (`/oauth/token`, `/oauth/revoke`,
+//! `/oidc/register`, `/userinfo`, and the errors `/authorize` redirects with): a status,
+//! an `error` code from a closed set and an `error_description`.
 //!
-//! Every rejection answers with the RFC 6749 §5.2 shape `{"error", "error_description"}`,
-//! which is also what Auth0 sends, with `Cache-Control: no-store`. The description is
-//! written for the client developer; internal causes are logged by the handler, never sent.
+//! The description is written for the client developer; internal causes are logged where
+//! they happen, never sent. How the error is written on the wire is `http::oauth_error`.
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use http::StatusCode;
 
 /// The `error` codes fake-auth0 sends (RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 8707 §2,
 /// RFC 8693 §2.2.2, RFC 6750 §3.1), closed so a typo cannot reach the wire.
@@ -75,12 +72,6 @@ pub struct OAuthError {
     /// RFC 6749 §5.2: a 401 after HTTP Basic authentication carries a `WWW-Authenticate`
     /// challenge; RFC 6750 §3 for `/userinfo`.
     pub www_authenticate: Option<String>,
-}
-
-#[derive(Serialize)]
-struct WireError<'a> {
-    error: &'a str,
-    error_description: &'a str,
 }
 
 impl OAuthError {
@@ -234,22 +225,3 @@ impl std::fmt::Display for OAuthError {
 }
 
 impl std::error::Error for OAuthError {}
-
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        let body = WireError {
-            error: self.code.as_str(),
-            error_description: &self.description,
-        };
-        let mut response = (self.status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        if let Some(challenge) = self.www_authenticate
-            && let Ok(value) = HeaderValue::from_str(&challenge)
-        {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
-    }
-}

@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 
+use super::pages::error_page;
 use crate::oauth::FormParams;
 use crate::state::AppState;
 
@@ -20,7 +21,7 @@ pub(crate) async fn logout(
         Err(error) => {
             return (
                 StatusCode::BAD_REQUEST,
-                Html(crate::authorize::error_page(&error.description)),
+                Html(error_page(&error.description)),
             )
                 .into_response();
         }
@@ -46,7 +47,7 @@ pub(crate) async fn logout(
         tracing::info!("logout: returnTo is not an allowed logout URL of the client");
         (
             StatusCode::BAD_REQUEST,
-            Html(crate::authorize::error_page(
+            Html(error_page(
                 "returnTo is not in the client's Allowed Logout URLs",
             )),
         )

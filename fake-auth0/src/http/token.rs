@@ -9,11 +9,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 
+use super::body::parse_body;
 use crate::grants::{TokenResponse, authenticate_client, grant_tokens};
 use crate::model::GrantType;
-use crate::oauth::{FormParams, OAuthError};
+use crate::oauth::OAuthError;
 use crate::state::AppState;
 
 /// `POST /oauth/token`.
@@ -51,34 +52,19 @@ async fn handle(
     grant_tokens(state, &client, grant, &params).await
 }
 
-/// Parses a form (or, as Auth0 accepts, JSON) body into parameters.
-pub(crate) fn parse_body(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<FormParams, OAuthError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            OAuthError::invalid_request("The request body is too large")
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-        } else {
-            OAuthError::invalid_request("The request body could not be read")
-        }
-    })?;
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media_type = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match media_type.as_str() {
-        "application/x-www-form-urlencoded" => FormParams::parse_urlencoded(&body),
-        "application/json" => FormParams::from_json(&body),
-        _ => Err(OAuthError::invalid_request(
-            "Content-Type must be application/x-www-form-urlencoded or application/json",
-        )),
+/// The success response, never cached (RFC 6749 §5.1).
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        let mut response = axum::Json(self).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        headers.insert(
+            http::header::PRAGMA,
+            http::HeaderValue::from_static("no-cache"),
+        );
+        response
     }
 }

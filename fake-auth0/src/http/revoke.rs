@@ -11,10 +11,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
+use super::body::parse_body;
 use crate::grants::authenticate_client;
 use crate::oauth::OAuthError;
 use crate::state::AppState;
-use crate::token::parse_body;
 
 /// `POST /oauth/revoke`.
 pub(crate) async fn revoke(

@@ -8,82 +8,22 @@
 
 use std::sync::Arc;
 
-use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use url::Url;
 
+use super::pages::{ConsentPage, LoginPage, error_response, render, tenant_name};
 use crate::grants::resolve_api;
-use crate::model::{Client, GrantType, Tenant};
+use crate::model::{Client, GrantType};
 use crate::oauth::FormParams;
 use crate::oauth::OAuthError;
 use crate::oauth::random_token;
 use crate::oauth::{pkce, redirect_uri};
 use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
 use crate::state::{AuthorizationCode, LoginTransaction};
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    tenant_name: &'a str,
-    client_name: &'a str,
-    transaction: &'a str,
-    username: &'a str,
-    error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "consent.html")]
-struct ConsentPage<'a> {
-    tenant_name: &'a str,
-    client_name: &'a str,
-    user_email: &'a str,
-    api_name: Option<&'a str>,
-    scopes: &'a [String],
-    transaction: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    message: &'a str,
-}
-
-/// An HTML error page (never a redirect).
-pub(crate) fn error_page(message: &str) -> String {
-    ErrorPage { message }
-        .render()
-        .unwrap_or_else(|_| "<!doctype html><title>Error</title><p>Error</p>".to_owned())
-}
-
-fn error_response(status: StatusCode, message: &str) -> Response {
-    tracing::info!(message, "authorization request shown an error page");
-    (status, Html(error_page(message))).into_response()
-}
-
-fn render(page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "a page template failed to render");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be shown",
-            )
-        }
-    }
-}
-
-fn tenant_name(tenant: &Tenant) -> &str {
-    tenant
-        .settings
-        .friendly_name
-        .as_deref()
-        .unwrap_or("fake-auth0")
-}
 
 /// A 302 to the client's redirect URI with the given parameters plus `iss` (RFC 9207).
 fn redirect_to_client(

@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::body::MAX_BODY_BYTES;
 use crate::jwt::AccessTokenSpec;
 use crate::model::{ResourceServer, Tenant, TokenDialect};
 use crate::state::AppState;
@@ -192,7 +193,7 @@ async fn local_callers_only(request: Request, next: Next) -> Response {
     match refusal {
         Some(refusal) => {
             // Drain the (size-limited) body first: see `ControlJson`.
-            let _ = axum::body::to_bytes(request.into_body(), crate::MAX_BODY_BYTES).await;
+            let _ = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await;
             refusal.into_response()
         }
         None => next.run(request).await,

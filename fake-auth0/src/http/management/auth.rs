@@ -36,7 +36,7 @@ pub(crate) fn authorize(
     headers: &HeaderMap,
     required_scope: &str,
 ) -> Result<ManagementToken, ManagementError> {
-    let Some(token) = crate::oauth::params::bearer_token(headers) else {
+    let Some(token) = crate::http::bearer::bearer_token(headers) else {
         return Err(ManagementError::unauthorized("Missing authentication"));
     };
     let claims = state

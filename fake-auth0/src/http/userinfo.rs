@@ -29,7 +29,7 @@ struct UserInfo<'a> {
 
 /// `GET|POST /userinfo` with `Authorization: Bearer`.
 pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let Some(token) = crate::oauth::params::bearer_token(&headers) else {
+    let Some(token) = crate::http::bearer::bearer_token(&headers) else {
         return OAuthError::invalid_token("Missing bearer token")
             .with_www_authenticate("Bearer realm=\"fake-auth0\"")
             .into_response();

@@ -38,6 +38,21 @@ pub(crate) struct AppState {
     pub(super) rotation: tokio::sync::Mutex<Option<SigningKey>>,
 }
 
+/// Why the state could not be opened at start.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// The data dir cannot be used.
+    DataDir(DataDirError),
+    /// The signing keys cannot be generated or stored.
+    Keys(anyhow::Error),
+}
+
+impl From<DataDirError> for OpenError {
+    fn from(error: DataDirError) -> Self {
+        Self::DataDir(error)
+    }
+}
+
 /// The database and what orders writes to it.
 #[derive(Debug)]
 struct Persisted {
@@ -50,19 +65,19 @@ struct Persisted {
 impl AppState {
     /// Builds the state. With a data dir, loads its keys, registered clients, refresh
     /// tokens, revocations and tenant snapshot (which replaces `tenant`), creating the
-    /// database on first use; errors about the data dir are [`DataDirError`]s.
+    /// database on first use.
     pub(crate) fn open(
         issuer: String,
         tenant: Tenant,
         data_dir: Option<&Path>,
-    ) -> anyhow::Result<AppState> {
+    ) -> Result<AppState, OpenError> {
         let clock = Clock::system();
         let now = clock.now();
         let Some(dir) = data_dir else {
             return Ok(Self::assemble(
                 issuer,
                 tenant,
-                KeySet::generate(now)?,
+                KeySet::generate(now).map_err(OpenError::Keys)?,
                 clock,
                 None,
             ));
@@ -74,8 +89,11 @@ impl AppState {
             detail,
         };
         let keys = if loaded.keys.is_empty() {
-            let keys = KeySet::generate(now)?;
-            database.commit_blocking(Change::Keys(database::key_rows(&keys)?))?;
+            let keys = KeySet::generate(now).map_err(OpenError::Keys)?;
+            let rows = database::key_rows(&keys).map_err(OpenError::Keys)?;
+            database
+                .commit_blocking(Change::Keys(rows))
+                .map_err(|error| OpenError::Keys(error.into()))?;
             tracing::info!(path = %database.path().display(), "data dir created; new signing keys stored");
             keys
         } else {

@@ -24,7 +24,7 @@ mod lock;
 mod refresh_tokens;
 mod token_issuer;
 
-pub(crate) use app_state::AppState;
+pub(crate) use app_state::{AppState, OpenError};
 pub(crate) use authorization_flow::{
     AuthorizationCode, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME, LoginTransaction,
 };

@@ -3,7 +3,7 @@
 //! The code is spent by the first attempt, whatever its outcome (single use, §4.1.2).
 
 use super::client_auth::AuthenticatedClient;
-use super::issuance::{Issue, active_user, issue};
+use super::issuance::{Issue, granted_to, issue};
 use super::response::TokenResponse;
 use crate::oauth::{FormParams, OAuthError, pkce};
 use crate::state::AppState;
@@ -36,11 +36,7 @@ pub(crate) fn authorization_code(
         return Err(OAuthError::invalid_grant("Failed to verify code verifier"));
     }
     let tenant = state.tenant();
-    let user = active_user(&tenant, &grant.user_id)?;
-    let api = grant
-        .api
-        .as_deref()
-        .and_then(|identifier| tenant.resource_server(identifier));
+    let (user, api) = granted_to(&tenant, &grant.user_id, grant.api.as_deref())?;
     let mut request = Issue::to_user(
         &client.client,
         user,

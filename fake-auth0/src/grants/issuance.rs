@@ -88,12 +88,19 @@ impl<'a> Issue<'a> {
     }
 }
 
-/// The user a code or refresh token was issued to, if they still exist and may log in.
-pub(crate) fn active_user<'t>(tenant: &'t Tenant, user_id: &str) -> Result<&'t User, OAuthError> {
-    match tenant.user_by_id(user_id) {
-        Some(user) if !user.blocked => Ok(user),
-        _ => Err(OAuthError::invalid_grant("The user is blocked or gone")),
-    }
+/// The user and API a code or refresh token was granted for: the user must still exist and
+/// may not be blocked; an API deleted since gives a token for `/userinfo` only.
+pub(crate) fn granted_to<'t>(
+    tenant: &'t Tenant,
+    user_id: &str,
+    api: Option<&str>,
+) -> Result<(&'t User, Option<&'t ResourceServer>), OAuthError> {
+    let user = match tenant.user_by_id(user_id) {
+        Some(user) if !user.blocked => user,
+        _ => return Err(OAuthError::invalid_grant("The user is blocked or gone")),
+    };
+    let api = api.and_then(|identifier| tenant.resource_server(identifier));
+    Ok((user, api))
 }
 
 /// Issues the access token, and the ID token and refresh token the granted scopes call

@@ -3,7 +3,7 @@
 //! again revokes the whole family (RFC 9700 §4.14.2).
 
 use super::client_auth::AuthenticatedClient;
-use super::issuance::{Issue, Rotation, active_user, issue};
+use super::issuance::{Issue, Rotation, granted_to, issue};
 use super::response::TokenResponse;
 use super::scope_policy::OFFLINE_ACCESS;
 use crate::oauth::{FormParams, OAuthError, split_scope};
@@ -57,11 +57,7 @@ pub(crate) async fn refresh_token(
         requested.push(OFFLINE_ACCESS.to_owned());
     }
     let tenant = state.tenant();
-    let user = active_user(&tenant, &grant.user_id)?;
-    let api = grant
-        .api
-        .as_deref()
-        .and_then(|identifier| tenant.resource_server(identifier));
+    let (user, api) = granted_to(&tenant, &grant.user_id, grant.api.as_deref())?;
     let mut request = Issue::to_user(&client.client, user, api, &requested, grant.auth_time);
     request.rotation = Some(Rotation {
         family: grant.family,

@@ -11,20 +11,16 @@ use http::HeaderMap;
 use serde::Serialize;
 
 use crate::jwt::VerifyError;
+use crate::model::ProfileClaims;
 use crate::oauth::OAuthError;
 use crate::state::AppState;
 
+/// The userinfo response (OIDC Core §5.3.2).
 #[derive(Debug, Serialize)]
 struct UserInfo<'a> {
     sub: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nickname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email_verified: Option<bool>,
+    #[serde(flatten)]
+    profile: ProfileClaims<'a>,
 }
 
 /// `GET|POST /userinfo` with `Authorization: Bearer`.
@@ -58,14 +54,9 @@ pub(crate) async fn userinfo(State(state): State<Arc<AppState>>, headers: Header
         .unwrap_or_default()
         .split(' ')
         .collect();
-    let profile = scopes.contains(&"profile");
-    let email = scopes.contains(&"email");
     Json(UserInfo {
         sub: &user.user_id,
-        name: user.name.as_deref().filter(|_| profile),
-        nickname: user.nickname.as_deref().filter(|_| profile),
-        email: email.then_some(user.email.as_str()),
-        email_verified: email.then_some(user.email_verified),
+        profile: user.profile_claims(&scopes),
     })
     .into_response()
 }

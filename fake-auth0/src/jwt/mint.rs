@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::keys::SigningKey;
-use crate::model::{ResourceServer, Tenant, TokenDialect, User};
+use crate::model::{ProfileClaims, ResourceServer, Tenant, TokenDialect, User};
 use crate::oauth::{OAuthError, random_token};
 
 /// Lifetime of access tokens that name no API (Auth0's userinfo-only tokens).
@@ -123,14 +123,8 @@ struct IdTokenClaims<'a> {
     auth_time: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nickname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email_verified: Option<bool>,
+    #[serde(flatten)]
+    profile: ProfileClaims<'a>,
 }
 
 /// What every token of one moment is minted with: the tenant's issuer, its current key and
@@ -202,8 +196,8 @@ impl Minter<'_> {
         })
     }
 
-    /// Mints an OpenID Connect ID token for `user` and `client_id` (OIDC Core §2). Profile
-    /// and email claims follow the `profile` and `email` scopes.
+    /// Mints an OpenID Connect ID token for `user` and `client_id` (OIDC Core §2), with the
+    /// profile claims `scopes` release.
     pub(crate) fn id_token(
         &self,
         user: &User,
@@ -212,9 +206,6 @@ impl Minter<'_> {
         scopes: &[String],
         auth_time: u64,
     ) -> Result<String, OAuthError> {
-        let has = |scope: &str| scopes.iter().any(|s| s == scope);
-        let profile = has("profile");
-        let email = has("email");
         let claims = IdTokenClaims {
             iss: self.issuer,
             sub: &user.user_id,
@@ -223,10 +214,7 @@ impl Minter<'_> {
             exp: self.now + ID_TOKEN_LIFETIME,
             auth_time,
             nonce,
-            name: user.name.as_deref().filter(|_| profile),
-            nickname: user.nickname.as_deref().filter(|_| profile),
-            email: email.then_some(user.email.as_str()),
-            email_verified: email.then_some(user.email_verified),
+            profile: user.profile_claims(scopes),
         };
         let header = Header {
             alg: "RS256",

@@ -37,4 +37,5 @@ pub use token_exchange_profile::{
     FirstPartyOnBehalfOfSecrets, ProfileAction, ProfileType, RESERVED_SUBJECT_TOKEN_TYPE_PREFIXES,
     TokenExchangeProfile, check_subject_token_type, validate_profiles,
 };
+pub(crate) use user::ProfileClaims;
 pub use user::{User, UserPassword};

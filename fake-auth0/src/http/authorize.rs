@@ -195,19 +195,28 @@ fn check_request(
     })
 }
 
-/// Reads a posted form; the error is the page to show.
-fn parse_form(body: Result<Bytes, BytesRejection>) -> Result<FormParams, (StatusCode, String)> {
+/// Reads the form a login or consent page posted and the id of the login transaction it
+/// continues; the error is the page to show.
+fn transaction_form(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(FormParams, String), (StatusCode, String)> {
     let body =
         body.map_err(|rejection| (rejection.status(), "The form could not be read".to_owned()))?;
-    FormParams::parse_urlencoded(&body)
-        .map_err(|error| (StatusCode::BAD_REQUEST, error.description))
+    let params = FormParams::parse_urlencoded(&body)
+        .map_err(|error| (StatusCode::BAD_REQUEST, error.description))?;
+    let id = params
+        .get("transaction")
+        .ok_or_else(|| (StatusCode::BAD_REQUEST, EXPIRED.to_owned()))?
+        .to_owned();
+    Ok((params, id))
 }
 
+/// What a login or consent page without a live login transaction shows.
+const EXPIRED: &str =
+    "This login session has expired or is unknown; start again from the application";
+
 fn expired() -> Response {
-    error_response(
-        StatusCode::BAD_REQUEST,
-        "This login session has expired or is unknown; start again from the application",
-    )
+    error_response(StatusCode::BAD_REQUEST, EXPIRED)
 }
 
 /// `POST /u/login`: checks the password, then redirects with a code (first-party clients)
@@ -216,13 +225,11 @@ pub(crate) async fn login(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let params = match parse_form(body) {
-        Ok(params) => params,
+    let (params, id) = match transaction_form(body) {
+        Ok(form) => form,
         Err((status, message)) => return error_response(status, &message),
     };
-    let Some(id) = params.get("transaction") else {
-        return expired();
-    };
+    let id = id.as_str();
     let now = state.now();
     let Some(mut transaction) = state.stores.transactions.get(id, now) else {
         return expired();
@@ -280,13 +287,11 @@ pub(crate) async fn consent(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let params = match parse_form(body) {
-        Ok(params) => params,
+    let (params, id) = match transaction_form(body) {
+        Ok(form) => form,
         Err((status, message)) => return error_response(status, &message),
     };
-    let Some(id) = params.get("transaction") else {
-        return expired();
-    };
+    let id = id.as_str();
     let now = state.now();
     let Some(transaction) = state.stores.transactions.take(id, now) else {
         return expired();

@@ -12,8 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 
 use crate::model::{Client, TokenEndpointAuthMethod};
-use crate::oauth::FormParams;
-use crate::oauth::OAuthError;
+use crate::oauth::{FormParams, OAuthError};
 use crate::state::AppState;
 
 /// A client that proved who it is (or, for public clients, named itself).

@@ -18,12 +18,10 @@ use url::Url;
 use super::pages::{ConsentPage, LoginPage, error_response, render, tenant_name};
 use crate::grants::resolve_api;
 use crate::model::{Client, GrantType};
-use crate::oauth::FormParams;
-use crate::oauth::OAuthError;
-use crate::oauth::random_token;
-use crate::oauth::{pkce, redirect_uri};
-use crate::state::{AppState, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME};
-use crate::state::{AuthorizationCode, LoginTransaction};
+use crate::oauth::{FormParams, OAuthError, pkce, random_token, redirect_uri};
+use crate::state::{
+    AppState, AuthorizationCode, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME, LoginTransaction,
+};
 
 /// A 302 to the client's redirect URI with the given parameters plus `iss` (RFC 9207).
 fn redirect_to_client(

@@ -29,8 +29,7 @@ use serde_json::{Map, Value};
 use super::body::MAX_BODY_BYTES;
 use crate::jwt::AccessTokenSpec;
 use crate::model::{ResourceServer, Tenant, TokenDialect};
-use crate::state::AppState;
-use crate::state::ClockMode;
+use crate::state::{AppState, ClockMode};
 
 /// The prefix every control route lives under.
 pub const PREFIX: &str = "/_control";

@@ -16,8 +16,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AppType, Client, ClientSecret, GrantType, TokenEndpointAuthMethod};
-use crate::oauth::OAuthError;
-use crate::oauth::random_token;
+use crate::oauth::{OAuthError, random_token};
 use crate::state::AppState;
 
 /// The registration request members fake-auth0 reads (RFC 7591 §2); others are ignored.

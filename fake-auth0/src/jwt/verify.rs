@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use crate::keys::KeySet;
 
 /// The signing algorithms a tenant's tokens may carry (the template's `ALLOWED_JWS_ALGS`).
-pub(crate) const ALLOWED_ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::PS256];
+const ALLOWED_ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::PS256];
 
 /// A set of public keys, looked up by the token header's `kid`.
 pub(crate) trait TenantKeys: Send + Sync {

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::token_exchange_profile::{FirstPartyOnBehalfOfSecrets, ProfileAction};
 
-/// An Action (`/api/v2/actions/actions`): one of fake-auth0's built-in templates, named and
-/// configured with secrets as in Auth0 (values are strings; the list secrets of the
+/// An Action as the Management API holds it (`/api/v2/actions/actions`): one of
+/// fake-auth0's built-in templates, named and configured with secrets as in Auth0 (values are strings; the list secrets of the
 /// on-behalf-of template hold JSON arrays). A tenant file may write list values as lists.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

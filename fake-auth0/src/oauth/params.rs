@@ -75,10 +75,6 @@ impl FormParams {
 
     /// Every parameter, for extension grants that hand the whole request body on (Actions
     /// see it as `event.request.body`).
-    #[allow(
-        dead_code,
-        reason = "for the token-exchange Action's event.request.body"
-    )]
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }

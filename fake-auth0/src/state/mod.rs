@@ -9,6 +9,7 @@
 //! - `grant_stores`, `authorization_flow`, `refresh_tokens`, `expiring_map`: the grants'
 //!   in-flight state (login transactions, codes, refresh-token families).
 //! - `database`: the durable copy under `--data-dir`.
+//! - `lock`: mutexes that recover from poisoning.
 //!
 //! Nothing here knows about HTTP; the grants and handlers above decide what to store.
 

@@ -171,8 +171,11 @@ impl StackBuilder {
             tweak(&mut mcp_config);
         }
 
+        let idp_app = fake_auth0::App::build_on(idp_config, listeners.idp)
+            .await
+            .context("starting fake-auth0")?;
         let idp = Service::spawn("fake-auth0", |shutdown| {
-            Box::pin(fake_auth0::serve(idp_config, listeners.idp, shutdown))
+            Box::pin(async move { Ok(idp_app.run_until_stopped(shutdown).await?) })
         });
         let upstream = Service::spawn("upstream-api", |shutdown| {
             Box::pin(async move {

@@ -80,7 +80,10 @@ fn token_endpoint(c: &mut Criterion) {
         let port = listener.local_addr().unwrap().port();
         let config = fake_auth0::Config::default()
             .with_issuer(url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap());
-        tokio::spawn(fake_auth0::serve(config, listener, std::future::pending()));
+        let app = fake_auth0::App::build_on(config, listener)
+            .await
+            .expect("the demo tenant starts");
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
         (
             format!("http://127.0.0.1:{port}/oauth/token"),
             reqwest::Client::new(),

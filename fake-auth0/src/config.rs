@@ -1,5 +1,5 @@
 //! Configuration: the typed [`Config`] the library serves, and the command line that
-//! builds it (every flag also read from an environment variable).
+//! builds it (every flag also read from an environment variable), loaded once.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,16 +7,18 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::tenant::{Tenant, TenantError};
+use crate::model::{Tenant, TenantError};
 
 /// The default issuer: Auth0 writes issuers with a trailing slash.
 pub const DEFAULT_ISSUER: &str = "http://localhost:4000/";
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4000";
 
-/// What [`crate::serve`] serves.
+/// What [`crate::App`] serves.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The address [`crate::App::build`] binds.
+    pub listen: SocketAddr,
     /// The issuer identifier (`iss`), also the base of every endpoint URL in discovery.
     /// A missing trailing slash is added.
     pub issuer: Url,
@@ -36,6 +38,9 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .expect("the default listen address is an address"),
             issuer: Url::parse(DEFAULT_ISSUER).expect("the default issuer is a URL"),
             tenant: Tenant::demo(),
             control: false,
@@ -131,6 +136,7 @@ impl Cli {
             None => Tenant::demo(),
         };
         Ok(Config {
+            listen: self.listen,
             issuer: normalize_issuer(self.issuer_for_scheme()),
             tenant,
             control: self.control,

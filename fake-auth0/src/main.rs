@@ -1,11 +1,12 @@
-//! The `fake-auth0` binary: parses flags, starts logging, binds and serves.
+//! The `fake-auth0` binary: parses flags, starts logging, builds the [`App`] and serves it
+//! until Ctrl-C or SIGTERM.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser as _;
-use fake_auth0::Cli;
 use fake_auth0::config::Command;
+use fake_auth0::{App, Cli, StartError};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -23,80 +24,60 @@ async fn main() -> ExitCode {
     tracing::warn!(
         "*** fake-auth0 is FOR DEVELOPMENT AND TESTING ONLY: never use it to protect real data ***"
     );
-    let config = match cli.to_config() {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!(%error, "cannot load the tenant");
-            return ExitCode::from(2);
-        }
-    };
-    if cli.tenant.is_none() {
-        tracing::info!(
-            "serving the embedded demo tenant; users admin@example.com / admin-pass, \
-             user@example.com / user-pass, guest@example.com / guest-pass"
-        );
-    }
-    let listener =
-        match service_kit::bind(cli.listen, "fake-auth0", "--listen / FAKE_AUTH0_LISTEN").await {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!("{error}");
-                return ExitCode::FAILURE;
-            }
-        };
-    // With --tls the CA is made or loaded before anything is served, and its certificate's
-    // path is logged: that is the file clients must trust.
-    let tls = match &config.tls {
-        Some(settings) => match settings.server(&config.issuer) {
-            Ok(tls) => {
-                tracing::info!(
-                    ca_file = %tls.ca_file().display(),
-                    "serving HTTPS; trust the CA file, e.g. SSL_CERT_FILE=<ca_file> or NODE_EXTRA_CA_CERTS=<ca_file>"
-                );
-                Some(tls)
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot set up TLS");
-                return ExitCode::FAILURE;
-            }
-        },
-        None => None,
-    };
-    if config.control {
-        tracing::warn!("the control surface is on: /_control/ (loopback callers only)");
-    }
-    let app = match fake_auth0::router(config.clone()) {
+    let app = match start(&cli).await {
         Ok(app) => app,
-        // A data dir that cannot be used is a configuration problem (exit 2), like a bad
-        // tenant file: say what and where, and stop without touching it.
-        Err(error) if error.is::<fake_auth0::DataDirError>() => {
-            tracing::error!(%error, "cannot use the data dir");
-            eprintln!("fake-auth0: {error}");
-            return ExitCode::from(2);
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot start");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return report(&error),
     };
     tracing::info!(
-        listen = %cli.listen,
-        issuer = %config.issuer,
+        listen = %app.local_addr(),
+        issuer = %app.issuer(),
         ready_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "fake-auth0 ready"
     );
-    let served = match tls {
-        Some(tls) => tls
-            .serve(listener, app, service_kit::shutdown_signal())
-            .await
-            .map_err(anyhow::Error::from),
-        None => fake_auth0::serve_router(app, listener, service_kit::shutdown_signal()).await,
-    };
-    match served {
+    match app.run_until_stopped(service_kit::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "server failed");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Loads the configuration and builds the app, logging what a user needs to know on the way.
+async fn start(cli: &Cli) -> Result<App, StartError> {
+    let config = cli.to_config()?;
+    if cli.tenant.is_none() {
+        tracing::info!(
+            "serving the embedded demo tenant; users admin@example.com / admin-pass, \
+             user@example.com / user-pass, guest@example.com / guest-pass"
+        );
+    }
+    if config.control {
+        tracing::warn!("the control surface is on: /_control/ (loopback callers only)");
+    }
+    let app = App::build(config).await?;
+    // With --tls, the CA's certificate is the file clients must trust.
+    if let Some(ca_file) = app.ca_file() {
+        tracing::info!(
+            ca_file = %ca_file.display(),
+            "serving HTTPS; trust the CA file, e.g. SSL_CERT_FILE=<ca_file> or NODE_EXTRA_CA_CERTS=<ca_file>"
+        );
+    }
+    Ok(app)
+}
+
+/// Reports why the server did not start, in the form each failure has always had, and
+/// returns the exit status (2 for a tenant file or data dir to fix).
+fn report(error: &StartError) -> ExitCode {
+    match error {
+        StartError::Bind(_) => eprintln!("{error}"),
+        StartError::Tenant(_) => tracing::error!(%error, "cannot load the tenant"),
+        StartError::DataDir(_) => {
+            tracing::error!(%error, "cannot use the data dir");
+            eprintln!("fake-auth0: {error}");
+        }
+        StartError::Tls(_) => tracing::error!(%error, "cannot set up TLS"),
+        StartError::Keys(_) => tracing::error!(%error, "cannot start"),
+    }
+    ExitCode::from(error.exit_code())
 }

@@ -7,7 +7,7 @@
 
 use std::{fmt, future::Future, io, net::SocketAddr, pin::Pin, process::ExitCode};
 
-use axum::Router;
+use axum::{Router, serve::ListenerExt as _};
 use tokio::net::TcpListener;
 
 /// An address that could not be bound, with the setting that chooses another.
@@ -72,6 +72,42 @@ pub async fn try_bind(
         })
 }
 
+/// Binds `address`, or explains in one line which setting to change.
+///
+/// `setting` names the flag and environment variable that choose the address, e.g.
+/// `"--listen / FAKE_AUTH0_LISTEN"`, so a user whose port is taken knows what to do.
+/// [`try_bind`] is the same with a typed error.
+pub async fn bind(address: SocketAddr, service: &str, setting: &str) -> io::Result<TcpListener> {
+    try_bind(address, service, setting)
+        .await
+        .map_err(io::Error::from)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.
+/// Handlers can extract the caller's address with `ConnectInfo<SocketAddr>`.
+///
+/// `axum::serve` leaves Nagle's algorithm on. With streamed (SSE) replies, Nagle and the
+/// client's delayed ACK add about 40 ms to every response, so every accepted socket gets
+/// `TCP_NODELAY`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        // A socket that refuses the option still works, only slower: not worth failing.
+        let _ = tcp.set_nodelay(true);
+    });
+    // The peer address is an extension of every request (`ConnectInfo<SocketAddr>`), for
+    // routes that only loopback callers may use.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 /// Serving stopped with an error (accepting connections failed); logged by the binary.
 #[derive(Debug, thiserror::Error)]
 #[error("serving failed: {0}")]
@@ -101,12 +137,12 @@ impl Server {
         self.local_addr
     }
 
-    /// Serves until `shutdown` resolves, then drains open connections; see [`crate::serve`].
+    /// Serves until `shutdown` resolves, then drains open connections; see [`serve`].
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        crate::serve(self.listener, self.router, shutdown).await?;
+        serve(self.listener, self.router, shutdown).await?;
         Ok(())
     }
 }
@@ -138,7 +174,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match run(app, Box::pin(crate::shutdown_signal())).await {
+    match run(app, Box::pin(crate::signal::shutdown_signal())).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "{service} stopped");
@@ -185,5 +221,19 @@ mod tests {
         assert_eq!(crate::healthcheck(bound).await, ExitCode::SUCCESS);
         stop.send(()).unwrap();
         serving.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn bind_names_the_setting_when_the_port_is_taken() {
+        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = taken.local_addr().unwrap();
+        let error = bind(address, "fake-auth0", "--listen / FAKE_AUTH0_LISTEN")
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+        let message = error.to_string();
+        assert!(message.contains(&address.to_string()), "{message}");
+        assert!(message.contains("already in use"), "{message}");
+        assert!(message.contains("FAKE_AUTH0_LISTEN"), "{message}");
     }
 }

@@ -24,10 +24,16 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
+        // The process id, a counter and the time make the name unique to this call, even
+        // where a previous run of the same pid left a directory behind.
+        static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let nth = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos());
         let dir = std::env::temp_dir().join(format!(
-            "fake-auth0-{name}-{}-{}",
-            std::process::id(),
-            fake_auth0::keys::random_token(6)
+            "fake-auth0-{name}-{}-{nth}-{nanos}",
+            std::process::id()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)

@@ -1,7 +1,7 @@
 //! `spawn_app()`: a fake-auth0 on 127.0.0.1:0 with typed calls for every endpoint, and
 //! independent token verification against the served JWKS.
 
-use fake_auth0::{Config, Tenant};
+use fake_auth0::{App, Config, Tenant};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::Response;
@@ -60,9 +60,10 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
         control,
         ..Config::default()
     };
+    let app = App::build_on(config, listener).await.unwrap();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        fake_auth0::serve(config, listener, async {
+        app.run_until_stopped(async {
             let _ = stopped.await;
         })
         .await

@@ -12,5 +12,6 @@ mod other_endpoints;
 mod password;
 mod refresh;
 mod registration;
+mod start;
 mod tls;
 mod token_exchange;

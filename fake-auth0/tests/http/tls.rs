@@ -1,8 +1,8 @@
 //! `--tls`: HTTPS with a certificate from the local CA, trusted through the CA file alone;
 //! the control surface still knows its caller is on loopback.
 
-use fake_auth0::Config;
 use fake_auth0::tls::TlsSettings;
+use fake_auth0::{App, Config};
 use serde_json::Value;
 
 #[tokio::test]
@@ -20,7 +20,9 @@ async fn a_client_trusting_only_the_ca_file_gets_discovery_keys_and_control() {
         tls: Some(tls),
         ..Config::default()
     };
-    tokio::spawn(fake_auth0::serve(config, listener, std::future::pending()));
+    let app = App::build_on(config, listener).await.unwrap();
+    assert_eq!(app.ca_file(), Some(ca_file.as_path()));
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();
     let https = reqwest::Client::builder()
         .tls_certs_only([ca])

@@ -2,8 +2,8 @@
 //! the MCP server's on-behalf-of exchange, and every rejection a client can run into.
 //! Issued tokens are verified independently, against the JWKS the fake serves.
 
-use fake_auth0::tenant::Client;
-use fake_auth0::{Config, Tenant, TokenExchangeProfile};
+use fake_auth0::model::Client;
+use fake_auth0::{App, Config, Tenant, TokenExchangeProfile};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
@@ -32,8 +32,9 @@ impl Fake {
             tenant: test_tenant(&issuer),
             ..Config::default()
         };
+        let app = App::build_on(config, listener).await.unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(fake_auth0::serve(config, listener, async {
+        tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
         Fake {

@@ -1,0 +1,114 @@
+//! `/api/v2/client-grants`: which APIs a client may get machine tokens for, with which scopes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
+    query_param,
+};
+use crate::model::ClientGrant;
+use crate::state::AppState;
+
+/// A client grant as the Management API shows it.
+#[derive(Serialize)]
+struct ClientGrantView<'a> {
+    /// `cgr_…`, stable for a client and an audience.
+    id: String,
+    #[serde(flatten)]
+    grant: &'a ClientGrant,
+}
+
+fn view(grant: &ClientGrant) -> ClientGrantView<'_> {
+    ClientGrantView {
+        id: derived_id(
+            "cgr_",
+            "client-grant",
+            &format!("{}\n{}", grant.client_id, grant.audience),
+            16,
+        ),
+        grant,
+    }
+}
+
+/// `GET /api/v2/client-grants` (filters: `client_id`, `audience`).
+pub(super) async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ManagementError> {
+    authorize(&state, &headers, "read:client_grants")?;
+    let query = parse_query(query.as_deref())?;
+    let client_id = query_param(&query, "client_id");
+    let audience = query_param(&query, "audience");
+    let tenant = state.tenant();
+    let views = tenant
+        .client_grants
+        .iter()
+        .filter(|g| client_id.is_none_or(|id| g.client_id == id))
+        .filter(|g| audience.is_none_or(|aud| g.audience == aud))
+        .map(view)
+        .collect();
+    list_response("client_grants", views, &query)
+}
+
+/// The body of `POST /api/v2/client-grants`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateClientGrant {
+    client_id: String,
+    audience: String,
+    #[serde(default)]
+    scope: Vec<String>,
+}
+
+/// `POST /api/v2/client-grants` → 201.
+pub(super) async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ManagementError> {
+    authorize(&state, &headers, "create:client_grants")?;
+    let request: CreateClientGrant = parse_body(&body)?;
+    let grant = ClientGrant {
+        client_id: request.client_id,
+        audience: request.audience,
+        scope: request.scope,
+    };
+    let created = commit(&state, |tenant| {
+        if !tenant
+            .clients
+            .iter()
+            .any(|c| c.client_id == grant.client_id)
+        {
+            return Err(ManagementError::not_found_of(
+                "client",
+                "The client does not exist",
+            ));
+        }
+        if tenant.resource_server(&grant.audience).is_none() {
+            return Err(ManagementError::not_found_of(
+                "resource_server",
+                format!("No resource server found by identifier {}", grant.audience),
+            ));
+        }
+        if tenant
+            .client_grant(&grant.client_id, &grant.audience)
+            .is_some()
+        {
+            return Err(ManagementError::conflict(
+                "A client grant for this client and audience already exists",
+            ));
+        }
+        tenant.client_grants.push(grant.clone());
+        Ok(grant)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(view(&created))).into_response())
+}

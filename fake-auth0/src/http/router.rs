@@ -1,0 +1,69 @@
+//! Every route of the tenant at Auth0's paths, with the layers they share: CORS on the
+//! routes browser-based clients call cross-origin, the body size limit, and a trace span
+//! per request that names the endpoint and never the query string or body (they may hold
+//! codes, secrets or tokens).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use http::Method;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use super::body::MAX_BODY_BYTES;
+use super::{authorize, control, discovery, logout, management, register, revoke, token, userinfo};
+use crate::model::Tenant;
+use crate::state::AppState;
+
+/// The application: every endpoint over `state`. With `control` (the tenant as loaded at
+/// start, what a reset goes back to) the test control surface is served too.
+pub(crate) fn routes(state: Arc<AppState>, control: Option<Tenant>) -> Router {
+    // Browser-based clients (MCP Inspector) call these cross-origin; none uses cookies.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(Any);
+    let cross_origin = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::authorization_server_metadata),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/oauth/token", post(token::token))
+        .route("/oidc/register", post(register::register))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .layer(cors);
+    Router::new()
+        .route("/authorize", get(authorize::authorize))
+        .route("/u/login", post(authorize::login))
+        .route("/u/consent", post(authorize::consent))
+        .route("/oauth/revoke", post(revoke::revoke))
+        .route("/v2/logout", get(logout::logout))
+        .route("/health", get(|| async { "OK" }))
+        .nest("/api/v2", management::router())
+        .merge(cross_origin)
+        .merge(match control {
+            Some(initial) => control::router(Arc::clone(&state), initial),
+            None => Router::new(),
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path()
+                )
+            }),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,97 @@
+//! The embedded demo tenant (`demo.yaml`): the users, APIs and clients the three services'
+//! defaults point at, so `cargo run` needs no file. Tests move its API identifiers to the
+//! ports they actually listen on ([`Tenant::demo_for`]).
+
+use super::tenant::Tenant;
+
+/// The demo tenant of the shared contract, embedded so `cargo run` needs no file.
+const DEMO_TENANT_YAML: &str = include_str!("demo.yaml");
+
+/// The demo tenant's API identifiers, which [`Tenant::demo_for`] replaces.
+const DEMO_MCP_AUDIENCE: &str = "http://localhost:3001/";
+const DEMO_UPSTREAM_AUDIENCE: &str = "http://localhost:8787/";
+/// The demo tenant's Management API identifier; it follows the issuer (see
+/// [`Tenant::rebase_management_api`]).
+const DEMO_MANAGEMENT_AUDIENCE: &str = "http://localhost:4000/api/v2/";
+
+impl Tenant {
+    /// The embedded demo tenant of the shared contract.
+    pub fn demo() -> Tenant {
+        Self::demo_for(DEMO_MCP_AUDIENCE, DEMO_UPSTREAM_AUDIENCE)
+    }
+
+    /// The demo tenant with the MCP API and upstream API identifiers replaced everywhere they
+    /// appear (resource servers, role permissions, client grants, the token-exchange action's
+    /// configuration). Tests use it to point the tenant at servers on ephemeral ports.
+    pub fn demo_for(mcp_audience: &str, upstream_audience: &str) -> Tenant {
+        let mut value: serde_json::Value =
+            serde_yaml_ng::from_str(DEMO_TENANT_YAML).expect("the embedded demo tenant is YAML");
+        replace_strings(&mut value, &|s| match s {
+            DEMO_MCP_AUDIENCE => Some(mcp_audience.to_owned()),
+            DEMO_UPSTREAM_AUDIENCE => Some(upstream_audience.to_owned()),
+            _ => None,
+        });
+        let tenant: Tenant =
+            serde_json::from_value(value).expect("the embedded demo tenant is a valid tenant");
+        tenant
+            .validate()
+            .expect("the embedded demo tenant is consistent");
+        tenant
+    }
+
+    /// Makes the demo tenant's Management API identifier follow the issuer
+    /// (`<issuer>api/v2/`), as a real tenant's does.
+    pub fn rebase_management_api(&mut self, issuer: &url::Url) {
+        let rebased = format!("{issuer}api/v2/");
+        if rebased == DEMO_MANAGEMENT_AUDIENCE {
+            return;
+        }
+        for api in &mut self.resource_servers {
+            if api.identifier == DEMO_MANAGEMENT_AUDIENCE {
+                api.identifier.clone_from(&rebased);
+            }
+        }
+        for grant in &mut self.client_grants {
+            if grant.audience == DEMO_MANAGEMENT_AUDIENCE {
+                grant.audience.clone_from(&rebased);
+            }
+        }
+    }
+}
+
+/// Replaces every string in a JSON tree for which `replace` returns a value.
+fn replace_strings(value: &mut serde_json::Value, replace: &dyn Fn(&str) -> Option<String>) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let Some(new) = replace(s) {
+                *s = new;
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                replace_strings(item, replace);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for item in map.values_mut() {
+                replace_strings(item, replace);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_for_replaces_the_api_identifiers_everywhere() {
+        let tenant = Tenant::demo_for("http://127.0.0.1:5555/", "http://127.0.0.1:6666/");
+        assert!(tenant.resource_server("http://127.0.0.1:5555/").is_some());
+        assert!(tenant.resource_server("http://127.0.0.1:6666/").is_some());
+        let text = serde_json::to_string(&tenant).unwrap();
+        assert!(!text.contains("localhost:3001"), "{text}");
+        assert!(!text.contains("localhost:8787"), "{text}");
+    }
+}

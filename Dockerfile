@@ -4,9 +4,12 @@
 #   docker build -t mcp-auth0-demo:0.1.0 .
 #   docker run --rm -p 127.0.0.1:4000:4000 -e FAKE_AUTH0_LISTEN=0.0.0.0:4000 mcp-auth0-demo:0.1.0 /usr/local/bin/fake-auth0
 #
-# Machines without a registry build Dockerfile.prebuilt instead (see there).
+# The base images are build arguments, defaulting to the real ones. A machine without a registry
+# passes stand-ins (`docker compose build --build-arg RUST_IMAGE=… --build-arg RUNTIME_IMAGE=…`);
+# .ci/run builds this file that way, on stand-ins made by .ci/images/standins, and runs the
+# compose journey on the result. Dockerfile.prebuilt is the other way: host-built binaries.
 
-ARG RUST_IMAGE=rust:1.95-slim-bookworm
+ARG RUST_IMAGE=rust:1.95.0-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 ARG CARGO_CHEF_VERSION=0.1.78
 
@@ -20,6 +23,10 @@ COPY . .
 RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
+# The image needs neither the release profile's line tables (kept for profiling on the host) nor
+# symbols. Set before `cook`, so that the dependencies it builds are the ones the build reuses.
+ENV CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_STRIP=symbols
 COPY --from=planner /src/recipe.json recipe.json
 # Dependencies only: this layer is reused until the dependency graph changes.
 RUN cargo chef cook --release --locked --recipe-path recipe.json \

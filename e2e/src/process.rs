@@ -1,17 +1,26 @@
-//! Runs the built service binaries as child processes, configured only through environment
-//! variables — the way `cargo run -p <service>` users and containers run them.
+//! Runs the workspace's service binaries as child processes, configured only through
+//! environment variables — the way `cargo run -p <service>` users and containers run them.
 //!
-//! The binaries are found next to the running test executable's target directory
-//! (`target/<profile>/<bin>`), because `CARGO_BIN_EXE_<name>` exists only for a package's own
-//! binaries. `.ci/run` (and `just test`) builds the whole workspace before testing, so they
-//! are there and current; when one is missing the error says which command builds it.
+//! `CARGO_BIN_EXE_<name>` exists only for a package's own binaries, so [`binary`] finds the
+//! others beside the running executable (`target/<profile>/<bin>`). Under
+//! `cargo test --workspace` cargo has built them before any test runs (each service package
+//! has integration tests, and cargo builds a package's binaries for those). Under
+//! `cargo test -p e2e` they may be missing or older than their sources: then [`binary`]
+//! builds them with a nested `cargo build` into the same target directory and profile. Cargo
+//! releases its build-directory lock before it runs tests, so the nested build does not
+//! deadlock, and cargo's own lock serialises parallel test binaries.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
 use tokio::process::{Child, Command};
+
+use crate::cargo_target::{CargoTarget, workspace_root};
 
 /// A service binary running as a child process; killed when dropped.
 #[derive(Debug)]
@@ -23,41 +32,157 @@ pub struct ServiceProcess {
     pub base_url: url::Url,
 }
 
-/// The directory holding the workspace's built binaries (`target/debug` for tests).
+/// The binaries already checked (or built) by this process, by name.
+static CHECKED: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+
+/// The path of one of the workspace's binaries, built first when it is missing or older than
+/// any of its sources; an error when that build fails.
 ///
-/// `E2E_BIN_DIR` overrides it (e.g. to test release builds).
-pub fn binary_dir() -> anyhow::Result<PathBuf> {
+/// `E2E_BIN_DIR` names a directory of prebuilt binaries instead (e.g. release builds): they
+/// are used as they are, never built. This blocks while it builds; each binary is checked
+/// once per process.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let file_name = format!("{name}{}", std::env::consts::EXE_SUFFIX);
     if let Some(dir) = std::env::var_os("E2E_BIN_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    // A test executable lives in target/<profile>/deps/; the binaries in target/<profile>/.
-    let exe = std::env::current_exe().context("locating the test executable")?;
-    let mut dir = exe.parent().map(Path::to_path_buf);
-    while let Some(candidate) = dir {
-        if candidate.file_name().is_some_and(|name| name == "deps") {
-            return candidate
-                .parent()
-                .map(Path::to_path_buf)
-                .context("target/<profile>/deps has no parent");
+        let path = PathBuf::from(dir).join(file_name);
+        if !path.is_file() {
+            bail!("{} does not exist (E2E_BIN_DIR is set)", path.display());
         }
-        dir = candidate.parent().map(Path::to_path_buf);
+        return Ok(path);
     }
-    exe.parent()
-        .map(Path::to_path_buf)
-        .context("the test executable has no parent directory")
+    let mut checked = CHECKED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(path) = checked.get(name) {
+        return Ok(path.clone());
+    }
+    let target = CargoTarget::of_current_exe()?;
+    let path = target.profile_dir.join(file_name);
+    let dep_info = target.profile_dir.join(format!("{name}.d"));
+    let path = if is_up_to_date(&path, &dep_info) {
+        path
+    } else {
+        build(&target, name)?
+    };
+    checked.insert(name.to_owned(), path.clone());
+    Ok(path)
 }
 
-/// The path of one of the workspace's binaries, or an error saying how to build it.
-pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let path = binary_dir()?.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.is_file() {
+/// Whether the binary exists and is newer than every input cargo built it from: the source
+/// files its dep-info (`<bin>.d`, which cargo writes beside it) lists, the manifests of the
+/// packages they belong to, and `Cargo.lock`. Registry sources are immutable, so a change
+/// of dependency shows as a change of `Cargo.lock`.
+fn is_up_to_date(binary: &Path, dep_info: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(binary).and_then(|meta| meta.modified()) else {
+        return false;
+    };
+    let Ok(dep_info) = std::fs::read_to_string(dep_info) else {
+        return false;
+    };
+    let sources = dep_info_inputs(&dep_info);
+    if sources.is_empty() {
+        return false;
+    }
+    let root = workspace_root();
+    let manifests: BTreeSet<PathBuf> = sources
+        .iter()
+        .filter_map(|source| source.strip_prefix(&root).ok())
+        .filter_map(|relative| relative.components().next())
+        .map(|package| root.join(package).join("Cargo.toml"))
+        .filter(|manifest| manifest.is_file())
+        .chain([root.join("Cargo.toml"), root.join("Cargo.lock")])
+        .collect();
+    sources.iter().chain(&manifests).all(|input| {
+        std::fs::metadata(input)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified: SystemTime| modified <= built)
+    })
+}
+
+/// The prerequisites of a Makefile-style dep-info file (`target: input input…`, spaces in
+/// paths escaped as `\ `).
+fn dep_info_inputs(dep_info: &str) -> Vec<PathBuf> {
+    let Some(line) = dep_info.lines().next() else {
+        return Vec::new();
+    };
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => word.extend(chars.next()),
+            ' ' => words.push(std::mem::take(&mut word)),
+            c => word.push(c),
+        }
+    }
+    words.push(word);
+    words
+        .into_iter()
+        .filter(|word| !word.is_empty())
+        .skip_while(|word| !word.ends_with(':'))
+        .skip(1)
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// `cargo build --workspace --bin <name>` with the running executable's profile, target and target
+/// directory; returns the path cargo reports for the built executable.
+fn build(target: &CargoTarget, name: &str) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args = vec![
+        "build".to_owned(),
+        "--locked".to_owned(),
+        // `--bin` alone looks in the default members only.
+        "--workspace".to_owned(),
+        "--bin".to_owned(),
+        name.to_owned(),
+        "--message-format=json-render-diagnostics".to_owned(),
+    ];
+    args.extend(target.build_args());
+    let command_line = format!("{} {}", cargo.to_string_lossy(), args.join(" "));
+    // Straight to stderr, past the test harness's output capture: cargo's progress follows.
+    eprintln_uncaptured(&format!(
+        "e2e: {name} is missing or older than its sources; building it: {command_line}"
+    ));
+    let mut child = std::process::Command::new(&cargo)
+        .args(&args)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("running `{command_line}` to build {name}"))?;
+    let stdout = child.stdout.take().context("cargo's piped stdout")?;
+    let mut executable = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let message: serde_json::Value = match serde_json::from_str(&line?) {
+            Ok(message) => message,
+            Err(_) => continue,
+        };
+        if message["reason"] == "compiler-artifact"
+            && message["target"]["name"] == name
+            && let Some(path) = message["executable"].as_str()
+        {
+            executable = Some(PathBuf::from(path));
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
         bail!(
-            "{} is not built; run `cargo build --workspace` first (.ci/run and `just test` do), \
-             or set E2E_BIN_DIR to the directory holding the binaries",
-            path.display()
+            "building {name} for the process journeys failed: `{command_line}` exited with \
+             {status} (cargo's messages are above)"
         );
     }
-    Ok(path)
+    executable.with_context(|| {
+        format!("`{command_line}` succeeded but reported no executable named {name}")
+    })
+}
+
+/// Writes a line to the process's stderr directly: the test harness captures `eprintln!`,
+/// and a build or an install that takes minutes must be seen while it runs.
+pub(crate) fn eprintln_uncaptured(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// A free TCP port on 127.0.0.1 (bound to port 0, then released for the child to take).
@@ -171,5 +296,93 @@ impl ServiceProcess {
         self.child.start_kill().ok();
         self.child.wait().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn dep_info_lists_the_inputs_after_the_target_with_escaped_spaces() {
+        let inputs = dep_info_inputs(
+            "/t/debug/fake-auth0: /w/src/main.rs /w/my\\ dir/lib.rs /w/templates/login.html\n",
+        );
+        assert_eq!(
+            inputs,
+            [
+                PathBuf::from("/w/src/main.rs"),
+                PathBuf::from("/w/my dir/lib.rs"),
+                PathBuf::from("/w/templates/login.html"),
+            ]
+        );
+        assert!(dep_info_inputs("").is_empty());
+    }
+
+    /// A scratch binary with a dep-info file naming one source, modified `source_age` before
+    /// the binary (no source file when `None`).
+    fn scratch(name: &str, source_age: Option<Duration>) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("e2e-fresh-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let source = dir.join("main.rs");
+        let binary = dir.join("service");
+        std::fs::write(&binary, "").unwrap();
+        std::fs::write(
+            dep_info_of(&binary),
+            format!("{}: {}\n", binary.display(), source.display()),
+        )
+        .unwrap();
+        // The binary is newer than the workspace's manifests and lock file.
+        let built = SystemTime::now() + Duration::from_secs(3600);
+        set_modified(&binary, built);
+        if let Some(age) = source_age {
+            std::fs::write(&source, "fn main() {}").unwrap();
+            set_modified(&source, built - age);
+        }
+        binary
+    }
+
+    fn set_modified(path: &Path, time: SystemTime) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(time).unwrap();
+    }
+
+    fn dep_info_of(binary: &Path) -> PathBuf {
+        binary.with_file_name("service.d")
+    }
+
+    #[test]
+    fn a_binary_newer_than_its_sources_is_up_to_date() {
+        let binary = scratch("newer", Some(Duration::from_secs(60)));
+        assert!(is_up_to_date(&binary, &dep_info_of(&binary)));
+        std::fs::remove_dir_all(binary.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_source_edited_after_the_build_makes_the_binary_stale() {
+        let binary = scratch("older", Some(Duration::ZERO));
+        let source = binary.with_file_name("main.rs");
+        let later = SystemTime::now() + Duration::from_secs(7200);
+        set_modified(&source, later);
+        assert!(!is_up_to_date(&binary, &dep_info_of(&binary)));
+        std::fs::remove_dir_all(binary.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_missing_source_or_dep_info_makes_the_binary_stale() {
+        let binary = scratch("missing", None);
+        assert!(
+            !is_up_to_date(&binary, &dep_info_of(&binary)),
+            "the source does not exist"
+        );
+        std::fs::remove_file(dep_info_of(&binary)).unwrap();
+        assert!(
+            !is_up_to_date(&binary, &dep_info_of(&binary)),
+            "no dep-info"
+        );
+        std::fs::remove_dir_all(binary.parent().unwrap()).unwrap();
+        assert!(!is_up_to_date(&binary, &dep_info_of(&binary)), "no binary");
     }
 }

@@ -2,10 +2,10 @@
 //!
 //! A test executable lives in `<target-dir>[/<triple>]/<profile-dir>/deps/`, an example in
 //! `…/<profile-dir>/examples/`; the workspace's binaries sit in `<profile-dir>` beside them.
-//! Knowing the target directory, the triple and the profile lets [`crate::process`] find a
-//! binary and, when it is missing or stale, build it with the same profile into the same
-//! place, and lets [`crate::python`] keep its environments under the same `target/` (so
-//! `cargo clean` removes them too).
+//! Knowing the target directory, the triple and the profile lets [`crate::process`] have
+//! cargo build the binaries with the same profile into the same place, and lets
+//! [`crate::python`] keep its environments under the same `target/` (so `cargo clean`
+//! removes them too).
 
 use std::path::{Path, PathBuf};
 
@@ -25,12 +25,12 @@ pub fn workspace_root() -> PathBuf {
 pub(crate) struct CargoTarget {
     /// The target directory (`target/`, or `CARGO_TARGET_DIR`).
     pub(crate) dir: PathBuf,
-    /// `<dir>[/<triple>]/<profile-dir>`: where cargo puts the workspace's binaries.
-    pub(crate) profile_dir: PathBuf,
     /// The `--target` triple, when the build was for an explicit one.
     pub(crate) triple: Option<String>,
-    /// The `--profile` that builds into `profile_dir` (`dev` for `debug/`).
-    pub(crate) profile: String,
+    /// The `--profile` that builds into `<dir>[/<triple>]/<profile-dir>`; `None` for
+    /// `debug/`, which `cargo test` fills with its default profiles (`test` for the tests,
+    /// `dev` for the rest).
+    pub(crate) profile: Option<String>,
 }
 
 impl CargoTarget {
@@ -69,25 +69,22 @@ impl CargoTarget {
             _ => (above.to_path_buf(), None),
         };
         let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
-            Some("debug") | None => "dev".to_owned(),
-            Some(name) => name.to_owned(),
+            Some("debug") | None => None,
+            Some(name) => Some(name.to_owned()),
         };
         Ok(Self {
             dir,
-            profile_dir: profile_dir.to_path_buf(),
             triple,
             profile,
         })
     }
 
-    /// The `cargo build` arguments that build into this layout.
+    /// The `cargo build` or `cargo test` arguments that build into this layout.
     pub(crate) fn build_args(&self) -> Vec<String> {
-        let mut args = vec![
-            "--profile".to_owned(),
-            self.profile.clone(),
-            "--target-dir".to_owned(),
-            self.dir.display().to_string(),
-        ];
+        let mut args = vec!["--target-dir".to_owned(), self.dir.display().to_string()];
+        if let Some(profile) = &self.profile {
+            args.extend(["--profile".to_owned(), profile.clone()]);
+        }
         if let Some(triple) = &self.triple {
             args.extend(["--target".to_owned(), triple.clone()]);
         }
@@ -100,7 +97,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_test_executable_of_the_default_layout_builds_with_the_dev_profile() {
+    fn a_test_executable_of_the_default_layout_builds_with_the_default_profiles() {
         let root = std::env::temp_dir().join(format!("e2e-layout-{}", std::process::id()));
         let deps = root.join("target").join("debug").join("deps");
         std::fs::create_dir_all(&deps).unwrap();
@@ -108,9 +105,11 @@ mod tests {
 
         let layout = CargoTarget::of_executable(&deps.join("journeys-0123")).unwrap();
         assert_eq!(layout.dir, root.join("target"));
-        assert_eq!(layout.profile_dir, root.join("target").join("debug"));
         assert_eq!(layout.triple, None);
-        assert_eq!(layout.profile, "dev");
+        assert_eq!(
+            layout.build_args(),
+            ["--target-dir", &root.join("target").display().to_string()]
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -125,15 +124,13 @@ mod tests {
 
         let layout = CargoTarget::of_executable(&examples.join("harness")).unwrap();
         assert_eq!(layout.dir, root.join("target"));
-        assert_eq!(layout.profile_dir, triple_dir.join("release"));
-        assert_eq!(layout.triple.as_deref(), Some("x86_64-unknown-linux-gnu"));
         assert_eq!(
             layout.build_args(),
             [
-                "--profile",
-                "release",
                 "--target-dir",
                 &root.join("target").display().to_string(),
+                "--profile",
+                "release",
                 "--target",
                 "x86_64-unknown-linux-gnu",
             ]

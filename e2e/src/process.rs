@@ -1,23 +1,25 @@
 //! Runs the workspace's service binaries as child processes, configured only through
 //! environment variables — the way `cargo run -p <service>` users and containers run them.
 //!
-//! `CARGO_BIN_EXE_<name>` exists only for a package's own binaries, so [`binary`] finds the
-//! others beside the running executable (`target/<profile>/<bin>`). Under
-//! `cargo test --workspace` cargo has built them before any test runs (each service package
-//! has integration tests, and cargo builds a package's binaries for those). Under
-//! `cargo test -p e2e` they may be missing or older than their sources: then [`binary`]
-//! builds them with a nested `cargo build` into the same target directory and profile. Cargo
-//! releases its build-directory lock before it runs tests, so the nested build does not
-//! deadlock, and cargo's own lock serialises parallel test binaries.
+//! `CARGO_BIN_EXE_<name>` exists only for a package's own binaries, so [`binary`] asks cargo
+//! for the others: once per process it runs `cargo test --workspace --no-run` with the
+//! running executable's profile, target and target directory, and takes the paths of the
+//! binaries from cargo's JSON messages. That is what `cargo test --workspace` builds before
+//! it runs any test (cargo builds a package's binaries for its integration tests), with the
+//! same feature resolution: under `cargo test --workspace` it finds everything fresh and
+//! takes about a second; under `cargo test -p e2e` it builds what is missing or stale, and
+//! what it builds is reused by the next workspace run. Cargo releases its build-directory
+//! lock before it runs tests, so the nested cargo does not deadlock, and that lock
+//! serialises test binaries that ask at the same time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::BufRead as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use tokio::process::{Child, Command};
 
 use crate::cargo_target::{CargoTarget, workspace_root};
@@ -32,117 +34,58 @@ pub struct ServiceProcess {
     pub base_url: url::Url,
 }
 
-/// The binaries already checked (or built) by this process, by name.
-static CHECKED: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+/// The workspace's binaries by name, or why building them failed: asked of cargo once per
+/// process.
+static BUILT: Mutex<Option<Result<BTreeMap<String, PathBuf>, String>>> = Mutex::new(None);
 
-/// The path of one of the workspace's binaries, built first when it is missing or older than
-/// any of its sources; an error when that build fails.
+/// The path of one of the workspace's binaries, built first when it is missing or stale; an
+/// error when that build fails.
 ///
 /// `E2E_BIN_DIR` names a directory of prebuilt binaries instead (e.g. release builds): they
-/// are used as they are, never built. This blocks while it builds; each binary is checked
-/// once per process.
+/// are used as they are, never built. The first call in a process blocks while cargo checks
+/// (and, if need be, builds) the binaries.
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let file_name = format!("{name}{}", std::env::consts::EXE_SUFFIX);
     if let Some(dir) = std::env::var_os("E2E_BIN_DIR") {
-        let path = PathBuf::from(dir).join(file_name);
+        let path = PathBuf::from(dir).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         if !path.is_file() {
             bail!("{} does not exist (E2E_BIN_DIR is set)", path.display());
         }
         return Ok(path);
     }
-    let mut checked = CHECKED
+    let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(path) = checked.get(name) {
-        return Ok(path.clone());
-    }
-    let target = CargoTarget::of_current_exe()?;
-    let path = target.profile_dir.join(file_name);
-    let dep_info = target.profile_dir.join(format!("{name}.d"));
-    let path = if is_up_to_date(&path, &dep_info) {
-        path
-    } else {
-        build(&target, name)?
-    };
-    checked.insert(name.to_owned(), path.clone());
-    Ok(path)
-}
-
-/// Whether the binary exists and is newer than every input cargo built it from: the source
-/// files its dep-info (`<bin>.d`, which cargo writes beside it) lists, the manifests of the
-/// packages they belong to, and `Cargo.lock`. Registry sources are immutable, so a change
-/// of dependency shows as a change of `Cargo.lock`.
-fn is_up_to_date(binary: &Path, dep_info: &Path) -> bool {
-    let Ok(built) = std::fs::metadata(binary).and_then(|meta| meta.modified()) else {
-        return false;
-    };
-    let Ok(dep_info) = std::fs::read_to_string(dep_info) else {
-        return false;
-    };
-    let sources = dep_info_inputs(&dep_info);
-    if sources.is_empty() {
-        return false;
-    }
-    let root = workspace_root();
-    let manifests: BTreeSet<PathBuf> = sources
-        .iter()
-        .filter_map(|source| source.strip_prefix(&root).ok())
-        .filter_map(|relative| relative.components().next())
-        .map(|package| root.join(package).join("Cargo.toml"))
-        .filter(|manifest| manifest.is_file())
-        .chain([root.join("Cargo.toml"), root.join("Cargo.lock")])
-        .collect();
-    sources.iter().chain(&manifests).all(|input| {
-        std::fs::metadata(input)
-            .and_then(|meta| meta.modified())
-            .is_ok_and(|modified: SystemTime| modified <= built)
+    let binaries = built
+        .get_or_insert_with(|| build_workspace().map_err(|error| format!("{error:#}")))
+        .as_ref()
+        .map_err(|error| anyhow!("{error}"))?;
+    binaries.get(name).cloned().with_context(|| {
+        format!(
+            "`cargo test --workspace --no-run` built no binary named {name} (cargo builds a \
+             package's binaries for its integration tests; it built: {})",
+            binaries.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
     })
 }
 
-/// The prerequisites of a Makefile-style dep-info file (`target: input input…`, spaces in
-/// paths escaped as `\ `).
-fn dep_info_inputs(dep_info: &str) -> Vec<PathBuf> {
-    let Some(line) = dep_info.lines().next() else {
-        return Vec::new();
-    };
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => word.extend(chars.next()),
-            ' ' => words.push(std::mem::take(&mut word)),
-            c => word.push(c),
-        }
-    }
-    words.push(word);
-    words
-        .into_iter()
-        .filter(|word| !word.is_empty())
-        .skip_while(|word| !word.ends_with(':'))
-        .skip(1)
-        .map(PathBuf::from)
-        .collect()
-}
-
-/// `cargo build --workspace --bin <name>` with the running executable's profile, target and target
-/// directory; returns the path cargo reports for the built executable.
-fn build(target: &CargoTarget, name: &str) -> anyhow::Result<PathBuf> {
+/// `cargo test --workspace --no-run` for the running executable's layout; the binaries it
+/// reports, by name.
+fn build_workspace() -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let target = CargoTarget::of_current_exe()?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut args = vec![
-        "build".to_owned(),
-        "--locked".to_owned(),
-        // `--bin` alone looks in the default members only.
+        "test".to_owned(),
         "--workspace".to_owned(),
-        "--bin".to_owned(),
-        name.to_owned(),
-        "--message-format=json-render-diagnostics".to_owned(),
+        "--no-run".to_owned(),
+        "--locked".to_owned(),
+        "--message-format=json".to_owned(),
     ];
     args.extend(target.build_args());
     let command_line = format!("{} {}", cargo.to_string_lossy(), args.join(" "));
-    // Straight to stderr, past the test harness's output capture: cargo's progress follows.
+    let started = Instant::now();
+    // Straight to stderr, past the test harness's output capture: a build can take minutes.
     eprintln_uncaptured(&format!(
-        "e2e: {name} is missing or older than its sources; building it: {command_line}"
+        "e2e: checking the workspace's binaries with `{command_line}`"
     ));
     let mut child = std::process::Command::new(&cargo)
         .args(&args)
@@ -151,31 +94,50 @@ fn build(target: &CargoTarget, name: &str) -> anyhow::Result<PathBuf> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .with_context(|| format!("running `{command_line}` to build {name}"))?;
+        .with_context(|| format!("running `{command_line}`"))?;
     let stdout = child.stdout.take().context("cargo's piped stdout")?;
-    let mut executable = None;
+    let mut binaries = BTreeMap::new();
+    let mut built = 0;
+    let mut errors = Vec::new();
     for line in std::io::BufReader::new(stdout).lines() {
-        let message: serde_json::Value = match serde_json::from_str(&line?) {
-            Ok(message) => message,
-            Err(_) => continue,
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line?) else {
+            continue;
         };
-        if message["reason"] == "compiler-artifact"
-            && message["target"]["name"] == name
-            && let Some(path) = message["executable"].as_str()
-        {
-            executable = Some(PathBuf::from(path));
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => {
+                built += usize::from(message["fresh"] == false);
+                let is_bin = message["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.iter().any(|kind| kind == "bin"));
+                if is_bin
+                    && message["profile"]["test"] == false
+                    && let (Some(name), Some(path)) = (
+                        message["target"]["name"].as_str(),
+                        message["executable"].as_str(),
+                    )
+                {
+                    binaries.insert(name.to_owned(), PathBuf::from(path));
+                }
+            }
+            Some("compiler-message") if message["message"]["level"] == "error" => {
+                errors.extend(message["message"]["rendered"].as_str().map(str::to_owned));
+            }
+            _ => {}
         }
     }
     let status = child.wait()?;
     if !status.success() {
         bail!(
-            "building {name} for the process journeys failed: `{command_line}` exited with \
-             {status} (cargo's messages are above)"
+            "building the workspace's binaries for the journeys failed: `{command_line}` exited \
+             with {status}:\n{}",
+            errors.join("\n")
         );
     }
-    executable.with_context(|| {
-        format!("`{command_line}` succeeded but reported no executable named {name}")
-    })
+    eprintln_uncaptured(&format!(
+        "e2e: binaries ready ({built} units compiled, {:.0?})",
+        started.elapsed()
+    ));
+    Ok(binaries)
 }
 
 /// Writes a line to the process's stderr directly: the test harness captures `eprintln!`,
@@ -296,93 +258,5 @@ impl ServiceProcess {
         self.child.start_kill().ok();
         self.child.wait().await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn dep_info_lists_the_inputs_after_the_target_with_escaped_spaces() {
-        let inputs = dep_info_inputs(
-            "/t/debug/fake-auth0: /w/src/main.rs /w/my\\ dir/lib.rs /w/templates/login.html\n",
-        );
-        assert_eq!(
-            inputs,
-            [
-                PathBuf::from("/w/src/main.rs"),
-                PathBuf::from("/w/my dir/lib.rs"),
-                PathBuf::from("/w/templates/login.html"),
-            ]
-        );
-        assert!(dep_info_inputs("").is_empty());
-    }
-
-    /// A scratch binary with a dep-info file naming one source, modified `source_age` before
-    /// the binary (no source file when `None`).
-    fn scratch(name: &str, source_age: Option<Duration>) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("e2e-fresh-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let source = dir.join("main.rs");
-        let binary = dir.join("service");
-        std::fs::write(&binary, "").unwrap();
-        std::fs::write(
-            dep_info_of(&binary),
-            format!("{}: {}\n", binary.display(), source.display()),
-        )
-        .unwrap();
-        // The binary is newer than the workspace's manifests and lock file.
-        let built = SystemTime::now() + Duration::from_secs(3600);
-        set_modified(&binary, built);
-        if let Some(age) = source_age {
-            std::fs::write(&source, "fn main() {}").unwrap();
-            set_modified(&source, built - age);
-        }
-        binary
-    }
-
-    fn set_modified(path: &Path, time: SystemTime) {
-        let file = std::fs::File::options().write(true).open(path).unwrap();
-        file.set_modified(time).unwrap();
-    }
-
-    fn dep_info_of(binary: &Path) -> PathBuf {
-        binary.with_file_name("service.d")
-    }
-
-    #[test]
-    fn a_binary_newer_than_its_sources_is_up_to_date() {
-        let binary = scratch("newer", Some(Duration::from_secs(60)));
-        assert!(is_up_to_date(&binary, &dep_info_of(&binary)));
-        std::fs::remove_dir_all(binary.parent().unwrap()).unwrap();
-    }
-
-    #[test]
-    fn a_source_edited_after_the_build_makes_the_binary_stale() {
-        let binary = scratch("older", Some(Duration::ZERO));
-        let source = binary.with_file_name("main.rs");
-        let later = SystemTime::now() + Duration::from_secs(7200);
-        set_modified(&source, later);
-        assert!(!is_up_to_date(&binary, &dep_info_of(&binary)));
-        std::fs::remove_dir_all(binary.parent().unwrap()).unwrap();
-    }
-
-    #[test]
-    fn a_missing_source_or_dep_info_makes_the_binary_stale() {
-        let binary = scratch("missing", None);
-        assert!(
-            !is_up_to_date(&binary, &dep_info_of(&binary)),
-            "the source does not exist"
-        );
-        std::fs::remove_file(dep_info_of(&binary)).unwrap();
-        assert!(
-            !is_up_to_date(&binary, &dep_info_of(&binary)),
-            "no dep-info"
-        );
-        std::fs::remove_dir_all(binary.parent().unwrap()).unwrap();
-        assert!(!is_up_to_date(&binary, &dep_info_of(&binary)), "no binary");
     }
 }

@@ -285,6 +285,15 @@ pub async fn run_journey(mcp_endpoint: &url::Url, args: &[&str]) -> anyhow::Resu
             run.stderr
         );
     }
+    // Its closing count, past the test harness's capture: the run shows that it ran.
+    if let Some(summary) = run
+        .stdout
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+    {
+        eprintln_uncaptured(summary);
+    }
     Ok(run)
 }
 

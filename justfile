@@ -15,24 +15,23 @@ default:
 demo *ARGS:
     cargo run -- {{ARGS}}
 
-# Create the Python virtual environment with the pinned MCP SDK (used by the e2e journeys).
-venv:
-    test -x .venv/bin/python || python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check -r e2e/python/requirements.txt
+# The README's test command, which needs no `just`: the Python environments (target/python/)
+# and the binaries that the journeys run are made on first use.
 
-# Every test of the workspace (builds the binaries first: process-level e2e tests run them).
-test: venv
-    cargo build --workspace --locked
+# Every test of the workspace.
+test:
     cargo test --workspace --locked
 
-# The end-to-end journeys: in-process, as processes, and through the Python MCP SDK.
-e2e: venv
-    cargo build --workspace --locked
-    cargo test -p e2e --locked
+# The demo driven by the Python MCP SDK, the quickstart's Management API calls, and Auth0's
+# Python SDKs over HTTPS (needs curl and jq); CI runs this recipe.
+
+# The journeys outside `cargo test`, against the built binaries as a user runs them.
+e2e:
+    bash e2e/stack-journeys.sh
 
 # The Python MCP SDK journey against a stack that is already running (e.g. `just demo`).
-journey url="http://localhost:3001/mcp": venv
-    .venv/bin/python e2e/python/journey.py --mcp-url {{url}}
+journey url="http://localhost:3001/mcp":
+    "$(cargo run -q --locked -p e2e --example harness -- python mcp_sdk)" e2e/python/mcp_sdk/journey.py --mcp-url {{url}}
 
 # Formatting and lints, as CI checks them.
 lint:

@@ -174,8 +174,8 @@ Connect an MCP client to {endpoint}:
                   (then /mcp in Claude Code to sign in)
   MCP Inspector:  npx @modelcontextprotocol/inspector
                   (Transport: Streamable HTTP, URL: {endpoint}, then \"Open Auth Settings\" → Quick OAuth Flow)
-  Python SDK:     python3 -m venv .venv && .venv/bin/pip install -r e2e/python/requirements.txt
-                  .venv/bin/python e2e/python/journey.py --mcp-url {endpoint}
+  Python SDK:     python3 -m venv .venv && .venv/bin/pip install -r e2e/python/mcp_sdk/requirements.txt
+                  .venv/bin/python e2e/python/mcp_sdk/journey.py --mcp-url {endpoint}
   JSON config:    {{\"mcpServers\": {{\"auth0-demo\": {{\"type\": \"http\", \"url\": \"{endpoint}\"}}}}}}
   curl (token by password grant, first-party client demo-cli):
     curl -s {idp}oauth/token -d grant_type=password -d client_id=demo-cli \\

@@ -1,17 +1,28 @@
-//! Runs the built service binaries as child processes, configured only through environment
-//! variables — the way `cargo run -p <service>` users and containers run them.
+//! Runs the workspace's service binaries as child processes, configured only through
+//! environment variables — the way `cargo run -p <service>` users and containers run them.
 //!
-//! The binaries are found next to the running test executable's target directory
-//! (`target/<profile>/<bin>`), because `CARGO_BIN_EXE_<name>` exists only for a package's own
-//! binaries. `.ci/run` (and `just test`) builds the whole workspace before testing, so they
-//! are there and current; when one is missing the error says which command builds it.
+//! `CARGO_BIN_EXE_<name>` exists only for a package's own binaries, so [`binary`] asks cargo
+//! for the others: once per process it runs `cargo test --workspace --no-run` with the
+//! running executable's profile, target and target directory, and takes the paths of the
+//! binaries from cargo's JSON messages. That is what `cargo test --workspace` builds before
+//! it runs any test (cargo builds a package's binaries for its integration tests), with the
+//! same feature resolution: under `cargo test --workspace` it finds everything fresh and
+//! takes about a second; under `cargo test -p e2e` it builds what is missing or stale, and
+//! what it builds is reused by the next workspace run. Cargo releases its build-directory
+//! lock before it runs tests, so the nested cargo does not deadlock, and that lock
+//! serialises test binaries that ask at the same time.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::io::BufRead as _;
+use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use tokio::process::{Child, Command};
+
+use crate::cargo_target::{CargoTarget, workspace_root};
 
 /// A service binary running as a child process; killed when dropped.
 #[derive(Debug)]
@@ -23,41 +34,117 @@ pub struct ServiceProcess {
     pub base_url: url::Url,
 }
 
-/// The directory holding the workspace's built binaries (`target/debug` for tests).
+/// The workspace's binaries by name, or why building them failed: asked of cargo once per
+/// process.
+static BUILT: Mutex<Option<Result<BTreeMap<String, PathBuf>, String>>> = Mutex::new(None);
+
+/// The path of one of the workspace's binaries, built first when it is missing or stale; an
+/// error when that build fails.
 ///
-/// `E2E_BIN_DIR` overrides it (e.g. to test release builds).
-pub fn binary_dir() -> anyhow::Result<PathBuf> {
+/// `E2E_BIN_DIR` names a directory of prebuilt binaries instead (e.g. release builds): they
+/// are used as they are, never built. The first call in a process blocks while cargo checks
+/// (and, if need be, builds) the binaries.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("E2E_BIN_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    // A test executable lives in target/<profile>/deps/; the binaries in target/<profile>/.
-    let exe = std::env::current_exe().context("locating the test executable")?;
-    let mut dir = exe.parent().map(Path::to_path_buf);
-    while let Some(candidate) = dir {
-        if candidate.file_name().is_some_and(|name| name == "deps") {
-            return candidate
-                .parent()
-                .map(Path::to_path_buf)
-                .context("target/<profile>/deps has no parent");
+        let path = PathBuf::from(dir).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        if !path.is_file() {
+            bail!("{} does not exist (E2E_BIN_DIR is set)", path.display());
         }
-        dir = candidate.parent().map(Path::to_path_buf);
+        return Ok(path);
     }
-    exe.parent()
-        .map(Path::to_path_buf)
-        .context("the test executable has no parent directory")
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let binaries = built
+        .get_or_insert_with(|| build_workspace().map_err(|error| format!("{error:#}")))
+        .as_ref()
+        .map_err(|error| anyhow!("{error}"))?;
+    binaries.get(name).cloned().with_context(|| {
+        format!(
+            "`cargo test --workspace --no-run` built no binary named {name} (cargo builds a \
+             package's binaries for its integration tests; it built: {})",
+            binaries.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
-/// The path of one of the workspace's binaries, or an error saying how to build it.
-pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let path = binary_dir()?.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.is_file() {
+/// `cargo test --workspace --no-run` for the running executable's layout; the binaries it
+/// reports, by name.
+fn build_workspace() -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let target = CargoTarget::of_current_exe()?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args = vec![
+        "test".to_owned(),
+        "--workspace".to_owned(),
+        "--no-run".to_owned(),
+        "--locked".to_owned(),
+        "--message-format=json".to_owned(),
+    ];
+    args.extend(target.build_args());
+    let command_line = format!("{} {}", cargo.to_string_lossy(), args.join(" "));
+    let started = Instant::now();
+    // Straight to stderr, past the test harness's output capture: a build can take minutes.
+    eprintln_uncaptured(&format!(
+        "e2e: checking the workspace's binaries with `{command_line}`"
+    ));
+    let mut child = std::process::Command::new(&cargo)
+        .args(&args)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("running `{command_line}`"))?;
+    let stdout = child.stdout.take().context("cargo's piped stdout")?;
+    let mut binaries = BTreeMap::new();
+    let mut built = 0;
+    let mut errors = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line?) else {
+            continue;
+        };
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => {
+                built += usize::from(message["fresh"] == false);
+                let is_bin = message["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.iter().any(|kind| kind == "bin"));
+                if is_bin
+                    && message["profile"]["test"] == false
+                    && let (Some(name), Some(path)) = (
+                        message["target"]["name"].as_str(),
+                        message["executable"].as_str(),
+                    )
+                {
+                    binaries.insert(name.to_owned(), PathBuf::from(path));
+                }
+            }
+            Some("compiler-message") if message["message"]["level"] == "error" => {
+                errors.extend(message["message"]["rendered"].as_str().map(str::to_owned));
+            }
+            _ => {}
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
         bail!(
-            "{} is not built; run `cargo build --workspace` first (.ci/run and `just test` do), \
-             or set E2E_BIN_DIR to the directory holding the binaries",
-            path.display()
+            "building the workspace's binaries for the journeys failed: `{command_line}` exited \
+             with {status}:\n{}",
+            errors.join("\n")
         );
     }
-    Ok(path)
+    eprintln_uncaptured(&format!(
+        "e2e: binaries ready ({built} units compiled, {:.0?})",
+        started.elapsed()
+    ));
+    Ok(binaries)
+}
+
+/// Writes a line to the process's stderr directly: the test harness captures `eprintln!`,
+/// and a build or an install that takes minutes must be seen while it runs.
+pub(crate) fn eprintln_uncaptured(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// A free TCP port on 127.0.0.1 (bound to port 0, then released for the child to take).

@@ -3,33 +3,23 @@
 #
 # Starts `fake-auth0 --tls` on a free loopback port with its CA in a fresh directory, trusts
 # that CA through SSL_CERT_FILE / REQUESTS_CA_BUNDLE, runs check.py, and stops the server.
-# The SDKs are installed (pinned, requirements.txt) into <workspace>/.venv-auth0 on first use.
+# The pinned SDKs (requirements.txt) and fake-auth0 come from the test harness, as in
+# `cargo test`: the environment is made under target/python/auth0_sdk/ on first use, and
+# target/debug/fake-auth0 is built when missing or stale.
 #
-#   bash e2e/python/auth0_sdk/run.sh            # from the workspace root
+#   bash e2e/python/auth0_sdk/run.sh            # from anywhere in the workspace
 #   FAKE_AUTH0_BIN=target/release/fake-auth0 bash e2e/python/auth0_sdk/run.sh
+#   E2E_PYTHON_AUTH0_SDK=/path/to/python bash e2e/python/auth0_sdk/run.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-venv="${AUTH0_SDK_VENV:-$root/.venv-auth0}"
-python="${PYTHON:-python3}"
+harness() { (cd "$root" && cargo run --quiet --locked -p e2e --example harness -- "$@"); }
 
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import auth0, auth0_api_python' 2>/dev/null; then
-    "$python" -m venv "$venv"
-    "$venv/bin/pip" install --quiet -r "$here/requirements.txt"
-fi
-
+python="$(harness python auth0_sdk)"
+bin="${FAKE_AUTH0_BIN:-$(harness bin fake-auth0)}"
 work="$(mktemp -d)"
-bin="${FAKE_AUTH0_BIN:-}"
-if [[ -z "$bin" ]]; then
-    if ! (cd "$root" && cargo build --quiet -p fake-auth0) >"$work/build.log" 2>&1; then
-        cat "$work/build.log" >&2
-        rm -rf "$work"
-        exit 1
-    fi
-    bin="$root/target/debug/fake-auth0"
-fi
-port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 server_pid=""
 cleanup() {
     if [[ -n "$server_pid" ]]; then
@@ -56,7 +46,7 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 
-if ! SSL_CERT_FILE="$ca" REQUESTS_CA_BUNDLE="$ca" "$venv/bin/python" "$here/check.py" "localhost:$port"; then
+if ! SSL_CERT_FILE="$ca" REQUESTS_CA_BUNDLE="$ca" "$python" "$here/check.py" "localhost:$port"; then
     echo "--- fake-auth0 log ---" >&2
     cat "$work/fake-auth0.log" >&2
     exit 1

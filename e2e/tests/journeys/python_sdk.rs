@@ -1,4 +1,4 @@
-//! The official Python MCP SDK (pinned in e2e/python/requirements.txt) runs the whole
+//! The official Python MCP SDK (pinned in e2e/python/mcp_sdk/requirements.txt) runs the whole
 //! journey against an in-process stack: 401, discovery, dynamic registration, PKCE, login
 //! and consent, tools as admin, the tool list and the 403 step-up as user, in both eras.
 

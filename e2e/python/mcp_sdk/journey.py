@@ -8,9 +8,12 @@ front of the browser: the redirect handler fetches the authorize URL with an HTT
 fills in the login form (and the consent form that every dynamically registered, third-party
 client sees), and hands the code from the 302 `Location` to the SDK's callback handler.
 
-Usage (against a running stack, e.g. `cargo run` at the workspace root):
+Usage (against a running stack, e.g. `cargo run` at the workspace root), with the interpreter
+of this folder's environment (`cargo test` makes it under target/python/mcp_sdk/; any
+virtual environment with requirements.txt installed does as well):
 
-    .venv/bin/python e2e/python/journey.py --mcp-url http://localhost:3001/mcp
+    python=$(cargo run -q -p e2e --example harness -- python mcp_sdk)
+    "$python" e2e/python/mcp_sdk/journey.py --mcp-url http://localhost:3001/mcp
 
 It exits 0 when every check passed and 1 with a message naming the failed check otherwise.
 """
@@ -43,8 +46,8 @@ try:
 except ImportError as import_error:  # The venv is missing or incomplete: say how to make it.
     sys.stderr.write(
         f"journey.py: cannot import the MCP SDK ({import_error}).\n"
-        "Create the virtual environment first, from the workspace root:\n"
-        "  python3 -m venv .venv && .venv/bin/pip install -r e2e/python/requirements.txt\n"
+        "Run it with the interpreter of its environment, from the workspace root:\n"
+        "  \"$(cargo run -q -p e2e --example harness -- python mcp_sdk)\" e2e/python/mcp_sdk/journey.py ...\n"
     )
     sys.exit(2)
 

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The journeys that `cargo test` does not run: the built binaries on their own, driven as a
+# user following the README would drive them.
+#
+#  1. demo: `cargo run`'s binary on its default ports (4000, 8787, 3001), the official Python
+#     MCP SDK's journey (e2e/python/mcp_sdk/journey.py) against it, then Ctrl-C, which must
+#     stop it cleanly;
+#  2. quickstart: the quickstart's own Management API calls (fake-auth0/quickstart-setup.sh,
+#     curl and jq) against a fresh fake-auth0 serving the quickstart's empty tenant;
+#  3. auth0-sdk: Auth0's own Python SDKs against fake-auth0 over HTTPS
+#     (e2e/python/auth0_sdk/run.sh).
+#
+# `just e2e` runs this, and CI runs `just e2e`. The Python environments and the binaries come
+# from the test harness, as in `cargo test` (made or built on first use). Needs curl and jq.
+# Everything it starts is stopped on exit, whether a journey failed or not.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+harness() { cargo run --quiet --locked -p e2e --example harness -- "$@"; }
+
+python=$(harness python mcp_sdk)
+demo_bin=$(harness bin demo)
+fake_auth0_bin=$(harness bin fake-auth0)
+logs=$(mktemp -d)
+demo_pid=""
+quickstart_pid=""
+passed=0
+
+cleanup() {
+  local status=$?
+  set +e
+  if [[ -n $quickstart_pid ]]; then
+    kill "$quickstart_pid" 2>/dev/null
+    wait "$quickstart_pid" 2>/dev/null
+  fi
+  if [[ -n $demo_pid ]]; then
+    kill -INT "$demo_pid" 2>/dev/null
+    wait "$demo_pid" 2>/dev/null
+  fi
+  if [[ $status -ne 0 ]]; then
+    for log in "$logs"/*.log; do
+      [[ -s $log ]] && printf '\n--- %s\n' "$(basename "$log")" && tail -n 40 "$log"
+    done
+    printf 'stack-journeys: %d passed, 1 failed\n' "$passed"
+  fi
+  rm -rf "$logs"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_http URL SECONDS: polls until URL answers 2xx.
+wait_http() {
+  local url=$1 deadline=$((SECONDS + $2))
+  until "$python" - "$url" <<'EOF' 2>/dev/null; do
+import sys, urllib.request
+sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status < 300 else 1)
+EOF
+    if ((SECONDS >= deadline)); then
+      echo "timed out waiting for $url" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# journey NAME COMMAND...: runs one journey, with its duration.
+journey() {
+  local name=$1 start=$SECONDS
+  shift
+  printf '\n==> %s\n' "$name"
+  "$@"
+  passed=$((passed + 1))
+  printf '<== %s passed (%ds)\n' "$name" $((SECONDS - start))
+}
+
+demo_journey() {
+  "$demo_bin" >"$logs/demo.log" 2>&1 &
+  demo_pid=$!
+  wait_http http://localhost:3001/ready 60
+  "$python" e2e/python/mcp_sdk/journey.py --mcp-url http://localhost:3001/mcp --mode both
+  kill -INT "$demo_pid"
+  # The demo stops cleanly on Ctrl-C: a non-zero exit here fails the journey.
+  wait "$demo_pid"
+  demo_pid=""
+  grep -q "stopping" "$logs/demo.log"
+}
+
+quickstart_journey() {
+  local port
+  port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$fake_auth0_bin" --listen "127.0.0.1:$port" --issuer "http://127.0.0.1:$port/" \
+    --tenant fake-auth0/tenants/quickstart.yaml >"$logs/quickstart-fake-auth0.log" 2>&1 &
+  quickstart_pid=$!
+  wait_http "http://127.0.0.1:$port/health" 30
+  bash fake-auth0/quickstart-setup.sh "http://127.0.0.1:$port/"
+  kill "$quickstart_pid"
+  wait "$quickstart_pid" 2>/dev/null || true
+  quickstart_pid=""
+}
+
+journey demo demo_journey
+journey quickstart quickstart_journey
+journey auth0-sdk env FAKE_AUTH0_BIN="$fake_auth0_bin" bash e2e/python/auth0_sdk/run.sh
+printf '\nstack-journeys: %d passed, 0 failed\n' "$passed"

@@ -79,26 +79,3 @@ async fn guest_is_refused_whoami_and_greet_but_not_the_clock() -> anyhow::Result
     );
     stack.shutdown().await
 }
-
-#[tokio::test]
-async fn an_unknown_tool_is_a_json_rpc_error_not_a_step_up() -> anyhow::Result<()> {
-    let stack = TestStack::start().await?;
-    let admin = stack.stateless_as(DemoUser::Admin).await?;
-    let reply = admin.call_tool_raw("no_such_tool", json!({})).await?;
-    assert_ne!(
-        reply.status,
-        StatusCode::FORBIDDEN,
-        "an unknown tool must not trigger a step-up"
-    );
-    assert!(
-        reply.www_authenticate().is_none(),
-        "{:?}",
-        reply.www_authenticate()
-    );
-    let message = reply.message.expect("a JSON-RPC answer");
-    assert!(
-        message.get("error").is_some() || message["result"]["isError"] == json!(true),
-        "{message}"
-    );
-    stack.shutdown().await
-}

@@ -1,28 +1,28 @@
 //! [`TestStack`]: fake-auth0, upstream-api and mcp-server in this process, each configured with
-//! the others' real URLs — the one place that knows how the three are wired together.
+//! the others' real URLs — the one place that knows how the three are wired together in
+//! process ([`crate::process::ProcessStack`] is the same wiring for the built binaries).
 //!
 //! Tests start it on three listeners bound to `127.0.0.1:0`; the root `demo` binary starts it
-//! on the contract's ports (:4000, :8787, :3001) with `localhost` URLs. Every service runs the
-//! same `serve(config, listener, shutdown)` its binary runs, so a journey here is a journey
-//! through the real code.
+//! on the contract's ports (:4000, :8787, :3001) with `localhost` URLs. Every service starts
+//! through its own `App::build_on(config, listener)` and `run_until_stopped`, the seam its
+//! binary uses, so a journey here is a journey through the real code.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use serde_json::Value;
+use contract::DemoUser;
+use service_kit::BindError;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::mcp::{SessionClient, StatelessMcp, connect_session};
-use crate::users::DemoUser;
-
-/// The public (first-party) client of the demo tenant that may use the password grant.
-pub const DEMO_CLI_CLIENT_ID: &str = "demo-cli";
+use crate::readiness;
+use crate::tokens::{self, MCP_SCOPE};
 
 /// The three bound listeners a stack serves on.
 #[derive(Debug)]
@@ -35,39 +35,41 @@ pub struct Listeners {
     pub mcp: TcpListener,
 }
 
-/// A port that could not be bound, with the address, for a one-line message.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
-pub struct BindError {
-    /// The address asked for.
+/// Where one service of the stack listens, and the setting that changes it (named by the
+/// one-line [`BindError`] when the address is taken).
+#[derive(Debug, Clone, Copy)]
+pub struct ListenOn<'a> {
+    /// The address to bind.
     pub addr: SocketAddr,
-    /// Why it failed (`AddrInUse` for a port already taken).
-    #[source]
-    pub source: std::io::Error,
+    /// The flag or variable that chooses it, e.g. `--idp-port / DEMO_IDP_PORT`.
+    pub setting: &'a str,
 }
 
 impl Listeners {
     /// Three listeners on free ports of 127.0.0.1 (tests).
     pub async fn ephemeral() -> anyhow::Result<Self> {
-        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let any = ListenOn {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            setting: "a free port",
+        };
         Ok(Self::bind(any, any, any).await?)
     }
 
-    /// Three listeners on the given addresses; the error names the address that failed.
+    /// Three listeners on the given addresses, through service-kit's `try_bind`: the error is
+    /// the one line naming the service, the address and the setting that changes it.
     pub async fn bind(
-        idp: SocketAddr,
-        upstream: SocketAddr,
-        mcp: SocketAddr,
+        idp: ListenOn<'_>,
+        upstream: ListenOn<'_>,
+        mcp: ListenOn<'_>,
     ) -> Result<Self, BindError> {
-        async fn one(addr: SocketAddr) -> Result<TcpListener, BindError> {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| BindError { addr, source })
-        }
+        let one = |service: &'static str, at: ListenOn<'_>| {
+            let setting = at.setting.to_owned();
+            async move { service_kit::try_bind(at.addr, service, &setting).await }
+        };
         Ok(Self {
-            idp: one(idp).await?,
-            upstream: one(upstream).await?,
-            mcp: one(mcp).await?,
+            idp: one("fake-auth0", idp).await?,
+            upstream: one("upstream-api", upstream).await?,
+            mcp: one("mcp-server", mcp).await?,
         })
     }
 }
@@ -300,29 +302,13 @@ impl TestStack {
 
     async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
         let checks = [
-            ("fake-auth0", self.idp_url.join("health")?, true),
-            ("upstream-api", self.upstream_url.join("health")?, true),
-            ("mcp-server", self.mcp_url.join("health")?, true),
+            ("fake-auth0", self.idp_url.join("health")?),
             // Keys loaded: before that, a valid token would be answered 503.
-            ("upstream-api", self.upstream_url.join("ready")?, false),
-            ("mcp-server", self.mcp_url.join("ready")?, false),
+            ("upstream-api", self.upstream_url.join("ready")?),
+            ("mcp-server", self.mcp_url.join("ready")?),
         ];
-        let deadline = Instant::now() + within;
-        for (name, url, required) in checks {
-            loop {
-                let last = match self.http.get(url.clone()).send().await {
-                    Ok(response) if response.status().is_success() => break,
-                    // A service without that endpoint has nothing to wait for.
-                    Ok(response) if !required && response.status() == 404 => break,
-                    Ok(response) => format!("HTTP {}", response.status()),
-                    Err(error) => error.to_string(),
-                };
-                if Instant::now() >= deadline {
-                    bail!("{name} did not answer {url} within {within:?} (last: {last})");
-                }
-                // Polling interval, not synchronisation: the loop ends on the answer.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        for (name, url) in checks {
+            readiness::wait_until_ok(&self.http, name, &url, within, || Ok(())).await?;
         }
         Ok(())
     }
@@ -330,7 +316,7 @@ impl TestStack {
     /// An access token for the MCP server, for a demo user, by the password grant of the
     /// first-party client `demo-cli` (what a CLI would do; browsers use the code flow).
     pub async fn token_for(&self, user: DemoUser) -> anyhow::Result<String> {
-        self.token_for_audience(user, self.mcp_url.as_str(), "openid tool:whoami tool:greet")
+        self.token_for_audience(user, self.mcp_url.as_str(), MCP_SCOPE)
             .await
     }
 
@@ -341,33 +327,7 @@ impl TestStack {
         audience: &str,
         scope: &str,
     ) -> anyhow::Result<String> {
-        let endpoint = self.idp_url.join("oauth/token")?;
-        let response = self
-            .http
-            .post(endpoint.clone())
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", DEMO_CLI_CLIENT_ID),
-                ("username", user.email()),
-                ("password", user.password()),
-                ("audience", audience),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .with_context(|| format!("POST {endpoint}"))?;
-        let status = response.status();
-        let body: Value = response.json().await.context("token response is JSON")?;
-        if !status.is_success() {
-            bail!(
-                "password grant for {} answered {status}: {body}",
-                user.email()
-            );
-        }
-        body.get("access_token")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("token response without access_token: {body}"))
+        tokens::password_grant(&self.http, &self.idp_url, user, audience, scope).await
     }
 
     /// A stateless (2026-07-28) MCP client with this token.

@@ -25,7 +25,11 @@ async fn user_calling_greet_is_asked_to_step_up_with_403_insufficient_scope() ->
         "{challenge}"
     );
     assert!(challenge.contains(r#"scope="tool:greet""#), "{challenge}");
-    assert!(challenge.contains("resource_metadata=\""), "{challenge}");
+    let metadata = stack.mcp_url.join(".well-known/oauth-protected-resource")?;
+    assert!(
+        challenge.contains(&format!(r#"resource_metadata="{metadata}""#)),
+        "the step-up does not point at {metadata}: {challenge}"
+    );
 
     // Stepping up: the client asks the IdP for tool:greet. The user has no such permission,
     // so the new token still lacks it and the server still refuses.

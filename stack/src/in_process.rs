@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -80,6 +81,7 @@ type McpTweak = Box<dyn FnOnce(&mut mcp_server::Config) + Send>;
 pub struct StackBuilder {
     listeners: Option<Listeners>,
     public_host: String,
+    tls_dir: Option<PathBuf>,
     mcp_tweak: Option<McpTweak>,
 }
 
@@ -88,6 +90,7 @@ impl std::fmt::Debug for StackBuilder {
         f.debug_struct("StackBuilder")
             .field("listeners", &self.listeners)
             .field("public_host", &self.public_host)
+            .field("tls_dir", &self.tls_dir)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +100,7 @@ impl Default for StackBuilder {
         Self {
             listeners: None,
             public_host: "127.0.0.1".to_owned(),
+            tls_dir: None,
             mcp_tweak: None,
         }
     }
@@ -118,6 +122,15 @@ impl StackBuilder {
         self
     }
 
+    /// Serves fake-auth0 over HTTPS (`--tls`) with a local CA kept in `dir`; the two resource
+    /// servers and [`TestStack::http`] trust its `ca.pem` (`--ca-file`), as a user would set
+    /// them up. The certificate names `localhost`, `127.0.0.1` and `::1`.
+    #[must_use]
+    pub fn tls(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.tls_dir = Some(dir.into());
+        self
+    }
+
     /// Adjusts the MCP server's configuration after the stack filled in the URLs
     /// (e.g. shorter timeouts for failure journeys).
     #[must_use]
@@ -136,17 +149,23 @@ impl StackBuilder {
             Some(listeners) => listeners,
             None => Listeners::ephemeral().await?,
         };
-        let url_for = |listener: &TcpListener| -> anyhow::Result<Url> {
+        let url_for = |scheme: &str, listener: &TcpListener| -> anyhow::Result<Url> {
             let port = listener.local_addr()?.port();
-            Url::parse(&format!("http://{}:{port}/", self.public_host))
+            Url::parse(&format!("{scheme}://{}:{port}/", self.public_host))
                 .context("building a service URL")
         };
-        let idp_url = url_for(&listeners.idp)?;
-        let upstream_url = url_for(&listeners.upstream)?;
-        let mcp_url = url_for(&listeners.mcp)?;
+        let tls = self.tls_dir.map(|dir| fake_auth0::tls::TlsSettings { dir });
+        let ca_file = match &tls {
+            Some(tls) => Some(tls.ensure_ca().context("making fake-auth0's local CA")?),
+            None => None,
+        };
+        let idp_url = url_for(if tls.is_some() { "https" } else { "http" }, &listeners.idp)?;
+        let upstream_url = url_for("http", &listeners.upstream)?;
+        let mcp_url = url_for("http", &listeners.mcp)?;
 
         let idp_config = fake_auth0::Config {
             tenant: fake_auth0::Tenant::demo_for(mcp_url.as_str(), upstream_url.as_str()),
+            tls,
             ..fake_auth0::Config::default()
         }
         .with_issuer(idp_url.clone());
@@ -157,6 +176,7 @@ impl StackBuilder {
             issuer: issuer.clone(),
             audience: upstream_url.to_string(),
             listen: listeners.upstream.local_addr()?,
+            ca_file: ca_file.clone(),
             ..upstream_api::Config::default()
         };
 
@@ -167,6 +187,7 @@ impl StackBuilder {
             server_url: mcp_url.clone(),
             api_audience: upstream_url.to_string(),
             api_base_url: upstream_url.clone(),
+            ca_file: ca_file.clone(),
             ..mcp_server::Config::default()
         };
         if let Some(tweak) = self.mcp_tweak {
@@ -198,13 +219,16 @@ impl StackBuilder {
             })
         });
 
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("building the test HTTP client")?;
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(ca_file) = &ca_file {
+            http = http.tls_certs_merge(service_kit::read_ca_file(ca_file)?);
+        }
+        let http = http.build().context("building the test HTTP client")?;
         let stack = TestStack {
             idp_url,
+            ca_file,
             upstream_url,
             mcp_url,
             http,
@@ -273,6 +297,8 @@ pub struct TestStack {
     pub upstream_url: Url,
     /// mcp-server's base URL, also its API identifier (the protected resource).
     pub mcp_url: Url,
+    /// The CA certificate to trust for fake-auth0, when it serves HTTPS ([`StackBuilder::tls`]).
+    pub ca_file: Option<PathBuf>,
     http: reqwest::Client,
     idp: Option<Service>,
     upstream: Option<Service>,
@@ -295,7 +321,8 @@ impl TestStack {
         self.mcp_url.join("mcp").expect("a relative path joins")
     }
 
-    /// An HTTP client for tests (no redirects followed, so a 302 is seen as a 302).
+    /// An HTTP client for tests (no redirects followed, so a 302 is seen as a 302; trusting
+    /// fake-auth0's CA when it serves HTTPS).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }

@@ -72,6 +72,10 @@ fn parse_stat(stat: &str) -> Option<(&str, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
     use super::*;
 
     #[test]
@@ -83,11 +87,46 @@ mod tests {
         assert_eq!(parse_stat(odd), Some(("a (b) c", 11)));
     }
 
+    /// Burns CPU on a thread named `name` until `stop` is set.
+    fn burner(name: &str, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let mut sum = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    sum = sum.wrapping_add(std::hint::black_box(sum) | 1);
+                }
+                std::hint::black_box(sum);
+            })
+            .expect("spawning a thread")
+    }
+
     #[test]
-    fn this_process_has_used_some_cpu() {
-        let busy: u64 = (0..2_000_000u64).map(std::hint::black_box).sum();
-        assert!(busy > 0);
-        let split = sample("no-such-thread");
-        assert!(split.services_s >= 0.0 && split.driver_s == 0.0);
+    fn a_named_threads_cpu_counts_as_the_drivers_and_the_rest_as_the_services() {
+        // Two busy threads, one named like the driver: each side must see at least 5 ticks
+        // (50 ms of CPU). The wall-clock bound only keeps a broken split from hanging.
+        let stop = Arc::new(AtomicBool::new(false));
+        let driver = burner("cpu-test-drv", Arc::clone(&stop));
+        let service = burner("cpu-test-svc", Arc::clone(&stop));
+        let before = sample("cpu-test-drv");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let used = loop {
+            let used = sample("cpu-test-drv").since(before);
+            if (used.driver_s >= 0.05 && used.services_s >= 0.05) || Instant::now() > deadline {
+                break used;
+            }
+            std::thread::yield_now();
+        };
+        stop.store(true, Ordering::Relaxed);
+        driver.join().unwrap();
+        service.join().unwrap();
+        assert!(
+            used.driver_s >= 0.05,
+            "the driver-named thread's CPU was not counted as the driver's: {used:?}"
+        );
+        assert!(
+            used.services_s >= 0.05,
+            "the other thread's CPU was not counted as the services': {used:?}"
+        );
     }
 }

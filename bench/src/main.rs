@@ -2,7 +2,7 @@
 //! real HTTP, next to the floor of a no-op endpoint measured by the same driver in the same
 //! run (issue 7). See BENCHMARKS.md for what each figure means and what bounds it.
 //!
-//! The stack (fake-auth0, upstream-api, mcp-server: `e2e::TestStack`) and the no-op floor
+//! The stack (fake-auth0, upstream-api, mcp-server: `stack::TestStack`) and the no-op floor
 //! server run on this process's main Tokio runtime; the load driver runs on a second runtime,
 //! so the two are scheduled by the kernel as two processes would be — on the same cores.
 
@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Parser;
-use e2e::{DemoUser, TestStack};
 use serde_json::json;
+use stack::{DemoUser, TestStack};
 
 use crate::load::{Measured, Shape, TokenPool, Workload};
 use crate::report::{Machine, Point, ProcessPhase, Results, TargetCheck};
@@ -408,20 +408,26 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
         return Ok(None);
     }
     eprintln!("release binaries as processes:");
-    let stack = processes::Stack::start(&dir).await?;
+    let stack = processes::start(&dir).await?;
     let mut services: Vec<processes::ServiceFigures> = stack
         .services()
         .iter()
         .map(|service| processes::ServiceFigures {
-            service: service.name.to_owned(),
+            service: service.name().to_owned(),
             ready_ms: service.ready_ms,
-            rss_idle_mb: service.rss_mb(),
+            rss_idle_mb: processes::rss_mb(service),
             rss_after_mb: Vec::new(),
         })
         .collect();
     let http = reqwest::Client::new();
-    let (tokens, _) =
-        workloads::mint_tokens(&http, &stack.idp.base_url, processes::MCP_AUDIENCE, 1, 1).await?;
+    let (tokens, _) = workloads::mint_tokens(
+        &http,
+        &stack.idp.base_url,
+        stack::contract::MCP_AUDIENCE,
+        1,
+        1,
+    )
+    .await?;
     let token = &tokens[0];
     let mcp_addr = addr_of(&stack.mcp.base_url)?;
     let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);
@@ -429,7 +435,11 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
     let mut steps = Vec::new();
     for era in [Era::Stateless, Era::Session] {
         let workload = workloads::tool_call(era, "greet", &arguments, Some(token), None)?;
-        let cpu_before: f64 = stack.services().iter().filter_map(|s| s.cpu_s()).sum();
+        let cpu_before: f64 = stack
+            .services()
+            .iter()
+            .filter_map(|s| processes::cpu_s(s))
+            .sum();
         let mut point = bench
             .point(
                 "greet (cache hit)",
@@ -442,7 +452,7 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
         let cpu_used = stack
             .services()
             .iter()
-            .filter_map(|s| s.cpu_s())
+            .filter_map(|s| processes::cpu_s(s))
             .sum::<f64>()
             - cpu_before;
         // The services are the children here: their CPU over the whole point (warm-up
@@ -455,11 +465,11 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
         point.rss_before_mb = None;
         point.rss_after_mb = None;
         for (figures, service) in services.iter_mut().zip(stack.services()) {
-            figures.rss_after_mb.push(service.rss_mb());
+            figures.rss_after_mb.push(processes::rss_mb(service));
         }
         steps.push(point);
     }
-    stack.stop().await;
+    stack.stop().await?;
     Ok(Some(ProcessPhase { steps, services }))
 }
 

@@ -1,11 +1,11 @@
 //! The requests the benchmark sends, written out as bytes once: MCP calls of both protocol
-//! eras (as `e2e::mcp` sends them), the IdP's token requests, and the no-op floor server.
+//! eras (as `stack::mcp` sends them), the IdP's token requests, and the no-op floor server.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{anyhow, bail};
 use bytes::Bytes;
 use futures::StreamExt as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -224,36 +224,17 @@ pub async fn mint_tokens(
     count: usize,
     parallel: usize,
 ) -> anyhow::Result<(Vec<String>, f64)> {
-    let endpoint = issuer.join("oauth/token")?;
     let started = Instant::now();
     let tokens: Vec<anyhow::Result<String>> = futures::stream::iter(0..count)
         .map(|_| {
-            let endpoint = endpoint.clone();
-            async move {
-                // No `openid`: only the access token is signed, as a CLI asking for an API would.
-                let response = http
-                    .post(endpoint)
-                    .form(&[
-                        ("grant_type", "password"),
-                        ("client_id", "demo-cli"),
-                        ("username", "admin@example.com"),
-                        ("password", "admin-pass"),
-                        ("audience", audience),
-                        ("scope", "tool:whoami tool:greet"),
-                    ])
-                    .send()
-                    .await
-                    .context("password grant")?;
-                let status = response.status();
-                let body: Value = response.json().await.context("token response")?;
-                if !status.is_success() {
-                    bail!("password grant answered {status}: {body}");
-                }
-                body["access_token"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| anyhow!("no access_token in {body}"))
-            }
+            // No `openid`: only the access token is signed, as a CLI asking for an API would.
+            stack::tokens::password_grant(
+                http,
+                issuer,
+                stack::DemoUser::Admin,
+                audience,
+                "tool:whoami tool:greet",
+            )
         })
         .buffer_unordered(parallel)
         .collect()

@@ -2,28 +2,29 @@
 //!
 //! fake-auth0 on :4000, upstream-api on :8787 and mcp-server on :3001, with the contract's
 //! `localhost` URLs, so that an MCP client on this machine (Claude Code, MCP Inspector, the
-//! Python SDK) can sign in as a demo user and call the tools. It reuses the e2e crate's
-//! `TestStack`, so what the demo runs is exactly what the journeys test.
+//! Python SDK) can sign in as a demo user and call the tools. It starts the `stack` crate's
+//! `TestStack`, so what the demo runs is exactly what the journeys test; binding, its
+//! one-line errors and the signals that stop it are service-kit's, as for every service.
 
-use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Parser;
-use e2e::{BindError, DemoUser, Listeners, TestStack};
+use stack::contract::{IDP_PORT, MCP_PORT, UPSTREAM_PORT};
+use stack::{DemoUser, ListenOn, Listeners, TestStack};
 
 /// The MCP + Auth0 demo: fake-auth0, upstream-api and mcp-server in one process.
 #[derive(Debug, Parser)]
 #[command(name = "demo", version, about)]
 struct Cli {
     /// Port of fake-auth0 (the issuer is http://localhost:<port>/).
-    #[arg(long, env = "DEMO_IDP_PORT", default_value_t = 4000)]
+    #[arg(long, env = "DEMO_IDP_PORT", default_value_t = IDP_PORT)]
     idp_port: u16,
     /// Port of upstream-api.
-    #[arg(long, env = "DEMO_API_PORT", default_value_t = 8787)]
+    #[arg(long, env = "DEMO_API_PORT", default_value_t = UPSTREAM_PORT)]
     api_port: u16,
     /// Port of mcp-server (the MCP endpoint is http://localhost:<port>/mcp).
-    #[arg(long, env = "DEMO_MCP_PORT", default_value_t = 3001)]
+    #[arg(long, env = "DEMO_MCP_PORT", default_value_t = MCP_PORT)]
     mcp_port: u16,
     /// Address to listen on (0.0.0.0 exposes the demo to the network: don't).
     #[arg(long, env = "DEMO_LISTEN_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
@@ -36,17 +37,6 @@ struct Cli {
         default_value = "http://localhost:6274,http://127.0.0.1:6274"
     )]
     allowed_origins: Vec<String>,
-}
-
-impl Cli {
-    /// The flag that changes the port of the service listening on `addr`.
-    fn flag_for(&self, addr: SocketAddr) -> (&'static str, &'static str) {
-        match addr.port() {
-            port if port == self.idp_port => ("fake-auth0", "--idp-port"),
-            port if port == self.api_port => ("upstream-api", "--api-port"),
-            _ => ("mcp-server", "--mcp-port"),
-        }
-    }
 }
 
 #[tokio::main]
@@ -69,14 +59,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let stop = shutdown_signal();
+    // Installed before the slow start, so an early Ctrl-C is not lost.
+    let stop = service_kit::shutdown_signal();
+    let at = |port, setting| ListenOn {
+        addr: SocketAddr::new(cli.listen_host, port),
+        setting,
+    };
     let listeners = Listeners::bind(
-        SocketAddr::new(cli.listen_host, cli.idp_port),
-        SocketAddr::new(cli.listen_host, cli.api_port),
-        SocketAddr::new(cli.listen_host, cli.mcp_port),
+        at(cli.idp_port, "--idp-port / DEMO_IDP_PORT"),
+        at(cli.api_port, "--api-port / DEMO_API_PORT"),
+        at(cli.mcp_port, "--mcp-port / DEMO_MCP_PORT"),
     )
     .await
-    .map_err(|error| bind_message(&cli, &error))?;
+    .map_err(|error| error.to_string())?;
 
     let allowed_origins = cli.allowed_origins.clone();
     let mut stack = TestStack::builder()
@@ -101,50 +96,6 @@ async fn run(cli: Cli) -> Result<(), String> {
     outcome
 }
 
-fn bind_message(cli: &Cli, error: &BindError) -> String {
-    let (service, flag) = cli.flag_for(error.addr);
-    if error.source.kind() == ErrorKind::AddrInUse {
-        format!(
-            "port {} ({service}) is already in use; stop what uses it or choose another port with {flag} <PORT>",
-            error.addr.port()
-        )
-    } else {
-        format!(
-            "cannot listen on {} ({service}): {}; choose another port with {flag} <PORT>",
-            error.addr, error.source
-        )
-    }
-}
-
-/// Ctrl-C, or SIGTERM (`docker stop`, `kill`). The handlers are installed when this is
-/// called, not when the future is first polled, so a signal that arrives while the stack is
-/// still starting is not lost (nor does it kill the process the default way).
-fn shutdown_signal() -> impl Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let interrupt = signal(SignalKind::interrupt());
-        let terminate = signal(SignalKind::terminate());
-        async move {
-            match (interrupt, terminate) {
-                (Ok(mut interrupt), Ok(mut terminate)) => {
-                    tokio::select! {
-                        _ = interrupt.recv() => {}
-                        _ = terminate.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn print_banner(stack: &TestStack) {
     let endpoint = stack.mcp_endpoint();
     let idp = &stack.idp_url;
@@ -155,8 +106,8 @@ fn print_banner(stack: &TestStack) {
             "  {:<19} {:<11} {:<19} tools: {}\n",
             user.email(),
             user.password(),
-            user.role(),
-            user.expected_tools().join(", ")
+            user.role().unwrap_or("(none)"),
+            user.tools().join(", ")
         ));
     }
     println!(
@@ -178,9 +129,12 @@ Connect an MCP client to {endpoint}:
                   .venv/bin/python e2e/python/mcp_sdk/journey.py --mcp-url {endpoint}
   JSON config:    {{\"mcpServers\": {{\"auth0-demo\": {{\"type\": \"http\", \"url\": \"{endpoint}\"}}}}}}
   curl (token by password grant, first-party client demo-cli):
-    curl -s {idp}oauth/token -d grant_type=password -d client_id=demo-cli \\
-      -d username=admin@example.com -d password=admin-pass -d audience={mcp_audience}
+    curl -s {idp}oauth/token -d grant_type=password -d client_id={cli} \\
+      -d username={admin} -d password={password} -d audience={mcp_audience}
 ",
+        cli = stack::contract::DEMO_CLI_CLIENT_ID,
+        admin = DemoUser::Admin.email(),
+        password = DemoUser::Admin.password(),
         upstream = stack.upstream_url,
         mcp = stack.mcp_url,
     );

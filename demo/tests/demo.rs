@@ -6,8 +6,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use e2e::DemoUser;
 use reqwest::StatusCode;
+use stack::DemoUser;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
@@ -168,8 +168,14 @@ async fn a_taken_port_is_named_with_its_flag(flag: &str) -> anyhow::Result<()> {
         .filter(|line| !line.trim().is_empty())
         .collect();
     assert_eq!(lines.len(), 1, "expected one line, got:\n{stderr}");
-    assert!(lines[0].contains(&format!("port {port} ")), "{stderr}");
-    assert!(lines[0].contains(&format!("{flag} <PORT>")), "{stderr}");
+    assert!(
+        lines[0].contains(&format!(":{port} is already in use")),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].contains(&format!("choose another with {flag} ")),
+        "{stderr}"
+    );
     drop(taken);
     Ok(())
 }

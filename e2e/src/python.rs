@@ -20,8 +20,8 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use sha2::{Digest as _, Sha256};
 
-use crate::cargo_target::{CargoTarget, workspace_root};
-use crate::process::eprintln_uncaptured;
+use stack::cargo_target::{CargoTarget, workspace_root};
+use stack::process::eprintln_uncaptured;
 
 /// The environment of the official MCP Python SDK (`e2e/python/mcp_sdk/`).
 pub const MCP_SDK: &str = "mcp_sdk";

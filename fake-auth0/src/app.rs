@@ -66,10 +66,9 @@ impl From<OpenError> for StartError {
     }
 }
 
-/// Why a started fake-auth0 stopped serving before it was asked to.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ServeError(#[from] std::io::Error);
+/// Why a started fake-auth0 stopped serving before it was asked to: service-kit's, as for
+/// every service, so `service_kit::serve_until_signal` ends its `main` too.
+pub use service_kit::ServeError;
 
 /// fake-auth0, built and bound, not yet serving.
 pub struct App {

@@ -10,9 +10,9 @@ use url::Url;
 use crate::model::{Tenant, TenantError};
 
 /// The default issuer: Auth0 writes issuers with a trailing slash.
-pub const DEFAULT_ISSUER: &str = "http://localhost:4000/";
+pub const DEFAULT_ISSUER: &str = contract::ISSUER;
 /// The default listen address.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:4000";
+pub const DEFAULT_LISTEN: SocketAddr = contract::IDP_LISTEN;
 
 /// What [`crate::App`] serves.
 #[derive(Debug, Clone)]
@@ -38,9 +38,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: DEFAULT_LISTEN
-                .parse()
-                .expect("the default listen address is an address"),
+            listen: DEFAULT_LISTEN,
             issuer: Url::parse(DEFAULT_ISSUER).expect("the default issuer is a URL"),
             tenant: Tenant::demo(),
             control: false,
@@ -77,7 +75,7 @@ pub use service_kit::LogFormat;
 #[command(version)]
 pub struct Cli {
     /// Address to listen on.
-    #[arg(long, env = "FAKE_AUTH0_LISTEN", default_value = DEFAULT_LISTEN)]
+    #[arg(long, env = "FAKE_AUTH0_LISTEN", default_value_t = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
     /// Issuer URL written in tokens and discovery (the URL clients reach this server at).
     #[arg(long, env = "FAKE_AUTH0_ISSUER", default_value = DEFAULT_ISSUER)]

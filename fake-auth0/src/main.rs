@@ -1,5 +1,5 @@
 //! The `fake-auth0` binary: parses flags, starts logging, builds the [`App`] and serves it
-//! until Ctrl-C or SIGTERM.
+//! until Ctrl-C or SIGTERM through service-kit's `serve_until_signal`, as every service does.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -34,22 +34,24 @@ async fn main() -> ExitCode {
         ready_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "fake-auth0 ready"
     );
-    match app.run_until_stopped(service_kit::shutdown_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(%error, "server failed");
-            ExitCode::FAILURE
-        }
-    }
+    // Start-up failures were reported above, each in its own form and exit status.
+    service_kit::serve_until_signal("fake-auth0", Ok::<_, StartError>(app), |app, stop| {
+        app.run_until_stopped(stop)
+    })
+    .await
 }
 
 /// Loads the configuration and builds the app, logging what a user needs to know on the way.
 async fn start(cli: &Cli) -> Result<App, StartError> {
     let config = cli.to_config()?;
     if cli.tenant.is_none() {
+        let users: Vec<String> = contract::DemoUser::ALL
+            .iter()
+            .map(|user| format!("{} / {}", user.email(), user.password()))
+            .collect();
         tracing::info!(
-            "serving the embedded demo tenant; users admin@example.com / admin-pass, \
-             user@example.com / user-pass, guest@example.com / guest-pass"
+            "serving the embedded demo tenant; users {}",
+            users.join(", ")
         );
     }
     if config.control {

@@ -5,7 +5,7 @@
 //! validated view the server runs on. Converting one into the other is where a bad value
 //! stops start-up with a message naming the variable.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bearer_auth::Issuer;
@@ -23,29 +23,29 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// The Auth0 tenant (issuer): a bare host means `https://<host>/`.
-    #[arg(long, env = "AUTH0_DOMAIN", default_value = "http://localhost:4000")]
+    #[arg(long, env = "AUTH0_DOMAIN", default_value = contract::AUTH0_DOMAIN)]
     pub auth0_domain: String,
     /// This server's API identifier at Auth0: the audience inbound tokens must carry, and the
     /// protected resource's `resource` (a prefix of the MCP endpoint URL).
-    #[arg(long, env = "AUTH0_AUDIENCE", default_value = "http://localhost:3001/")]
+    #[arg(long, env = "AUTH0_AUDIENCE", default_value = contract::MCP_AUDIENCE)]
     pub auth0_audience: String,
     /// Address to listen on; containers use 0.0.0.0.
     #[arg(long, env = "MCP_BIND_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 3001)]
+    #[arg(long, env = "PORT", default_value_t = contract::MCP_PORT)]
     pub port: u16,
     /// The public base URL of this server (the MCP endpoint is `<url>mcp`).
-    #[arg(long, env = "MCP_SERVER_URL", default_value = "http://localhost:3001/")]
+    #[arg(long, env = "MCP_SERVER_URL", default_value = contract::MCP_AUDIENCE)]
     pub mcp_server_url: String,
     /// Client id the server uses for Custom Token Exchange.
-    #[arg(long, env = "MCP_AUTH0_CLIENT_ID", default_value = "mcp-server-client")]
+    #[arg(long, env = "MCP_AUTH0_CLIENT_ID", default_value = contract::MCP_SERVER_CLIENT_ID)]
     pub mcp_auth0_client_id: String,
     /// Client secret the server uses for Custom Token Exchange.
     #[arg(
         long,
         env = "MCP_AUTH0_CLIENT_SECRET",
-        default_value = "mcp-server-secret",
+        default_value = contract::MCP_SERVER_CLIENT_SECRET,
         hide_default_value = true,
         hide_env_values = true,
         value_parser = parse_secret
@@ -55,21 +55,21 @@ pub struct Cli {
     #[arg(
         long,
         env = "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
-        default_value = "urn:fastmcp:mcp"
+        default_value = contract::SUBJECT_TOKEN_TYPE
     )]
     pub mcp_auth0_subject_token_type: String,
     /// Scope asked for in the exchange.
-    #[arg(long, env = "MCP_AUTH0_EXCHANGE_SCOPE", default_value = "read:private")]
+    #[arg(long, env = "MCP_AUTH0_EXCHANGE_SCOPE", default_value = contract::EXCHANGE_SCOPE)]
     pub mcp_auth0_exchange_scope: String,
     /// The upstream API's identifier (audience of the exchanged token).
     #[arg(
         long,
         env = "API_AUTH0_AUDIENCE",
-        default_value = "http://localhost:8787/"
+        default_value = contract::UPSTREAM_AUDIENCE
     )]
     pub api_auth0_audience: String,
     /// Where the upstream API is reached.
-    #[arg(long, env = "API_BASE_URL", default_value = "http://localhost:8787/")]
+    #[arg(long, env = "API_BASE_URL", default_value = contract::UPSTREAM_AUDIENCE)]
     pub api_base_url: String,
     /// Extra `Host` values accepted on /mcp besides MCP_SERVER_URL's (comma separated),
     /// e.g. the service name inside compose.
@@ -177,17 +177,17 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3001),
-            issuer: Issuer::from_auth0_domain("http://localhost:4000")
+            listen: contract::MCP_LISTEN,
+            issuer: Issuer::from_auth0_domain(contract::AUTH0_DOMAIN)
                 .expect("the default issuer is valid"),
-            audience: "http://localhost:3001/".to_owned(),
-            server_url: Url::parse("http://localhost:3001/").expect("valid default URL"),
-            client_id: "mcp-server-client".to_owned(),
-            client_secret: SecretString::from("mcp-server-secret"),
-            subject_token_type: "urn:fastmcp:mcp".to_owned(),
-            exchange_scope: "read:private".to_owned(),
-            api_audience: "http://localhost:8787/".to_owned(),
-            api_base_url: Url::parse("http://localhost:8787/").expect("valid default URL"),
+            audience: contract::MCP_AUDIENCE.to_owned(),
+            server_url: Url::parse(contract::MCP_AUDIENCE).expect("valid default URL"),
+            client_id: contract::MCP_SERVER_CLIENT_ID.to_owned(),
+            client_secret: SecretString::from(contract::MCP_SERVER_CLIENT_SECRET),
+            subject_token_type: contract::SUBJECT_TOKEN_TYPE.to_owned(),
+            exchange_scope: contract::EXCHANGE_SCOPE.to_owned(),
+            api_audience: contract::UPSTREAM_AUDIENCE.to_owned(),
+            api_base_url: Url::parse(contract::UPSTREAM_AUDIENCE).expect("valid default URL"),
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             stateless: false,

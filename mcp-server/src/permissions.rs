@@ -5,13 +5,13 @@
 
 use bearer_auth::VerifiedToken;
 
-/// The permission the `whoami` tool needs.
-pub(crate) const PERMISSION_WHOAMI: &str = "tool:whoami";
+/// The permission the `whoami` tool needs (the contract's, as every default of the stack).
+pub(crate) const PERMISSION_WHOAMI: &str = contract::tools::PERMISSION_WHOAMI;
 /// The permission the `greet` tool needs.
-pub(crate) const PERMISSION_GREET: &str = "tool:greet";
+pub(crate) const PERMISSION_GREET: &str = contract::tools::PERMISSION_GREET;
 /// Every permission a tool of this server can need, in the order advertised
 /// (`scopes_supported`, and the `scope` of a 401 challenge).
-pub(crate) const ALL_PERMISSIONS: &[&str] = &[PERMISSION_WHOAMI, PERMISSION_GREET];
+pub(crate) const ALL_PERMISSIONS: &[&str] = &contract::tools::TOOL_PERMISSIONS;
 
 /// The tools this server has, with the permission each needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,21 +17,17 @@ use service_kit::LogFormat;
 #[command(name = "upstream-api", version, about)]
 pub struct Cli {
     /// The Auth0 tenant (issuer): a bare host means `https://<host>/`.
-    #[arg(long, env = "AUTH0_DOMAIN", default_value = "http://localhost:4000")]
+    #[arg(long, env = "AUTH0_DOMAIN", default_value = contract::AUTH0_DOMAIN)]
     pub auth0_domain: String,
     /// This API's identifier at Auth0: the only audience accepted.
-    #[arg(
-        long,
-        env = "API_AUTH0_AUDIENCE",
-        default_value = "http://localhost:8787/"
-    )]
+    #[arg(long, env = "API_AUTH0_AUDIENCE", default_value = contract::UPSTREAM_AUDIENCE)]
     pub api_auth0_audience: String,
     /// Extra CA certificates (PEM) to trust for HTTPS to the tenant, besides the system's:
     /// e.g. the `ca.pem` of `fake-auth0 --tls`.
     #[arg(long, env = "AUTH0_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Address to listen on; containers use 0.0.0.0:8787.
-    #[arg(long, env = "UPSTREAM_API_LISTEN", default_value = "127.0.0.1:8787")]
+    #[arg(long, env = "UPSTREAM_API_LISTEN", default_value_t = contract::UPSTREAM_LISTEN)]
     pub listen: SocketAddr,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
@@ -80,10 +76,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            issuer: Issuer::from_auth0_domain("http://localhost:4000")
+            issuer: Issuer::from_auth0_domain(contract::AUTH0_DOMAIN)
                 .expect("the default issuer is valid"),
-            audience: "http://localhost:8787/".to_owned(),
-            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            audience: contract::UPSTREAM_AUDIENCE.to_owned(),
+            listen: contract::UPSTREAM_LISTEN,
             leeway: Duration::from_secs(30),
             jwks: JwksSettings::default(),
             ca_file: None,

@@ -20,7 +20,18 @@ async fn with_the_idp_stopped_greet_is_a_tool_error_and_the_clock_still_works() 
         "greet succeeded without an IdP: {}",
         greeting.text
     );
-    assert!(!greeting.text.is_empty(), "the tool error says nothing");
+    // The error names what failed, so an outage of the IdP reads differently from one of
+    // the upstream API (the journey below).
+    assert!(
+        greeting
+            .text
+            .contains("could not get a token for the upstream API")
+            && greeting
+                .text
+                .contains("the identity provider could not be reached"),
+        "the tool error does not say the IdP is unreachable: {}",
+        greeting.text
+    );
     assert!(
         !greeting.text.contains("eyJ"),
         "a token leaked into the error: {}",
@@ -57,6 +68,15 @@ async fn with_the_upstream_stopped_greet_is_a_tool_error() -> anyhow::Result<()>
     assert!(
         greeting.is_error,
         "greet succeeded without the upstream: {}",
+        greeting.text
+    );
+    assert!(
+        greeting.text.contains("could not call the upstream API")
+            && greeting
+                .text
+                .contains("the upstream API could not be reached")
+            && !greeting.text.contains("identity provider"),
+        "the tool error does not say the upstream API is unreachable: {}",
         greeting.text
     );
     assert!(

@@ -5,7 +5,6 @@
 //! refused and step up, live through an outage; then the same through the built binaries
 //! and through the official Python MCP SDK.
 
-mod discovery;
 mod failures;
 mod greet;
 mod processes;

@@ -6,130 +6,18 @@
 //! `http://localhost:8787/`): an identifier is a name, not an address, so the embedded demo
 //! tenant works unchanged while the services listen elsewhere.
 
-use std::time::Duration;
-
 use e2e::DemoUser;
 use e2e::mcp::StatelessMcp;
-use e2e::process::{ServiceProcess, binary, free_port, free_ports};
-use serde_json::{Value, json};
-use url::Url;
-
-const MCP_AUDIENCE: &str = "http://localhost:3001/";
-const API_AUDIENCE: &str = "http://localhost:8787/";
-const READY_WITHIN: Duration = Duration::from_secs(30);
-
-struct Processes {
-    idp: ServiceProcess,
-    upstream: ServiceProcess,
-    mcp: ServiceProcess,
-    /// Each binary's name and environment, for the `healthcheck` subcommand.
-    envs: Vec<(&'static str, Vec<(&'static str, String)>)>,
-}
-
-async fn start_processes() -> anyhow::Result<Processes> {
-    let [idp_port, api_port, mcp_port] = free_ports::<3>()?;
-    let issuer = format!("http://127.0.0.1:{idp_port}/");
-    let idp_env = vec![
-        ("FAKE_AUTH0_LISTEN", format!("127.0.0.1:{idp_port}")),
-        ("FAKE_AUTH0_ISSUER", issuer.clone()),
-        ("LOG_FORMAT", "json".to_owned()),
-    ];
-    let idp = ServiceProcess::start(
-        "fake-auth0",
-        Url::parse(&issuer)?,
-        "health",
-        &idp_env,
-        READY_WITHIN,
-    )
-    .await?;
-    let api_url = format!("http://127.0.0.1:{api_port}/");
-    let api_env = vec![
-        ("UPSTREAM_API_LISTEN", format!("127.0.0.1:{api_port}")),
-        ("AUTH0_DOMAIN", issuer.clone()),
-        ("API_AUTH0_AUDIENCE", API_AUDIENCE.to_owned()),
-    ];
-    let upstream = ServiceProcess::start(
-        "upstream-api",
-        Url::parse(&api_url)?,
-        "health",
-        &api_env,
-        READY_WITHIN,
-    )
-    .await?;
-    let mcp_url = format!("http://127.0.0.1:{mcp_port}/");
-    let mcp_env = vec![
-        ("PORT", mcp_port.to_string()),
-        ("AUTH0_DOMAIN", issuer.clone()),
-        ("AUTH0_AUDIENCE", MCP_AUDIENCE.to_owned()),
-        ("MCP_SERVER_URL", mcp_url.clone()),
-        ("API_AUTH0_AUDIENCE", API_AUDIENCE.to_owned()),
-        ("API_BASE_URL", api_url),
-        ("MCP_AUTH0_CLIENT_ID", "mcp-server-client".to_owned()),
-        ("MCP_AUTH0_CLIENT_SECRET", "mcp-server-secret".to_owned()),
-    ];
-    let mcp = ServiceProcess::start(
-        "mcp-server",
-        Url::parse(&mcp_url)?,
-        "health",
-        &mcp_env,
-        READY_WITHIN,
-    )
-    .await?;
-    Ok(Processes {
-        idp,
-        upstream,
-        mcp,
-        envs: vec![
-            ("fake-auth0", idp_env),
-            ("upstream-api", api_env),
-            ("mcp-server", mcp_env),
-        ],
-    })
-}
-
-async fn password_token(
-    http: &reqwest::Client,
-    issuer: &Url,
-    user: DemoUser,
-) -> anyhow::Result<String> {
-    let response: Value = http
-        .post(issuer.join("oauth/token")?)
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "demo-cli"),
-            ("username", user.email()),
-            ("password", user.password()),
-            ("audience", MCP_AUDIENCE),
-            ("scope", "openid tool:whoami tool:greet"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    response["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("no access_token: {response}"))
-}
+use e2e::process::{ProcessStack, binary, free_port};
+use serde_json::json;
 
 #[tokio::test]
 async fn the_binaries_run_the_journey_configured_by_environment_variables() -> anyhow::Result<()> {
-    let processes = start_processes().await?;
+    let processes = ProcessStack::start_with(binary, &[("LOG_FORMAT", "json".to_owned())]).await?;
     let http = reqwest::Client::new();
-    let endpoint = processes.mcp.base_url.join("mcp")?;
+    let endpoint = processes.mcp_endpoint();
 
-    // Wait until the MCP server has the IdP's keys (it fetches them in the background).
-    let ready = processes.mcp.base_url.join("ready")?;
-    let deadline = std::time::Instant::now() + READY_WITHIN;
-    while !http.get(ready.clone()).send().await?.status().is_success() {
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "mcp-server never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    let token = password_token(&http, &processes.idp.base_url, DemoUser::Admin).await?;
+    let token = processes.token_for(&http, DemoUser::Admin).await?;
     let admin = StatelessMcp::new(http.clone(), endpoint.clone()).with_token(token);
     assert_eq!(admin.list_tools().await?, DemoUser::Admin.expected_tools());
     let greeting = admin
@@ -142,12 +30,12 @@ async fn the_binaries_run_the_journey_configured_by_environment_variables() -> a
     );
     assert!(greeting.text.contains("process"), "{:?}", greeting.text);
 
-    let token = password_token(&http, &processes.idp.base_url, DemoUser::User).await?;
+    let token = processes.token_for(&http, DemoUser::User).await?;
     let user = StatelessMcp::new(http, endpoint).with_token(token);
     assert_eq!(user.list_tools().await?, DemoUser::User.expected_tools());
 
     // The container health check: the same configuration, the `healthcheck` subcommand.
-    for (name, env) in &processes.envs {
+    for (name, env) in processes.envs() {
         let output = tokio::process::Command::new(binary(name)?)
             .arg("healthcheck")
             .env_clear()
@@ -163,9 +51,7 @@ async fn the_binaries_run_the_journey_configured_by_environment_variables() -> a
         );
     }
 
-    processes.mcp.stop().await?;
-    processes.upstream.stop().await?;
-    processes.idp.stop().await
+    processes.stop().await
 }
 
 #[tokio::test]

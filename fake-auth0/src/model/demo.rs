@@ -4,15 +4,15 @@
 
 use super::tenant::Tenant;
 
-/// The demo tenant of the shared contract, embedded so `cargo run` needs no file.
+/// The demo tenant of the contract (`CONTRACT.md`), embedded so `cargo run` needs no file.
 const DEMO_TENANT_YAML: &str = include_str!("demo.yaml");
 
 /// The demo tenant's API identifiers, which [`Tenant::demo_for`] replaces.
-const DEMO_MCP_AUDIENCE: &str = "http://localhost:3001/";
-const DEMO_UPSTREAM_AUDIENCE: &str = "http://localhost:8787/";
+const DEMO_MCP_AUDIENCE: &str = contract::MCP_AUDIENCE;
+const DEMO_UPSTREAM_AUDIENCE: &str = contract::UPSTREAM_AUDIENCE;
 /// The demo tenant's Management API identifier; it follows the issuer (see
 /// [`Tenant::rebase_management_api`]).
-const DEMO_MANAGEMENT_AUDIENCE: &str = "http://localhost:4000/api/v2/";
+const DEMO_MANAGEMENT_AUDIENCE: &str = contract::MANAGEMENT_AUDIENCE;
 
 impl Tenant {
     /// The embedded demo tenant of the shared contract.
@@ -93,5 +93,51 @@ mod tests {
         let text = serde_json::to_string(&tenant).unwrap();
         assert!(!text.contains("localhost:3001"), "{text}");
         assert!(!text.contains("localhost:8787"), "{text}");
+    }
+
+    #[test]
+    fn the_demo_tenant_holds_the_contracts_users_and_clients() {
+        use contract::DemoUser;
+        let tenant = Tenant::demo();
+        for user in DemoUser::ALL {
+            let found = tenant
+                .user_by_email(user.email())
+                .unwrap_or_else(|| panic!("no demo user {}", user.email()));
+            assert!(found.password.matches(user.password()), "{}", user.email());
+            assert_eq!(found.roles, Vec::from_iter(user.role().map(str::to_owned)));
+            let mut granted = Vec::new();
+            for api in [contract::MCP_AUDIENCE, contract::UPSTREAM_AUDIENCE] {
+                let api = tenant
+                    .resource_server(api)
+                    .expect("the contract's APIs exist");
+                for permission in tenant.user_permissions(found, api) {
+                    granted.push((api.identifier.clone(), permission));
+                }
+            }
+            let expected: Vec<(String, String)> = user
+                .permissions()
+                .iter()
+                .map(|(api, permission)| ((*api).to_owned(), (*permission).to_owned()))
+                .collect();
+            assert_eq!(granted, expected, "{}", user.email());
+        }
+        for client_id in [
+            contract::MCP_SERVER_CLIENT_ID,
+            contract::DEMO_CLI_CLIENT_ID,
+            contract::MANAGEMENT_CLIENT_ID,
+        ] {
+            assert!(
+                tenant.clients.iter().any(|c| c.client_id == client_id),
+                "no demo client {client_id}"
+            );
+        }
+        assert!(
+            tenant
+                .client_grant(
+                    contract::MANAGEMENT_CLIENT_ID,
+                    contract::MANAGEMENT_AUDIENCE
+                )
+                .is_some()
+        );
     }
 }

@@ -2,71 +2,44 @@
 //! Exchange with the demo tenant's profile) and the real upstream API, all in process.
 //! Exchanges are counted by the exchanger's own metrics, one per POST to the IdP.
 
-use std::time::Duration;
-
 use bearer_auth::{Issuer, VerifiedToken, Verifier, VerifierConfig};
 use mcp_server::greet::{GreetError, Greeter};
 use mcp_server::metrics::Metrics;
 use mcp_server::upstream::UpstreamError;
-use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use serde_json::json;
+use stack::{DemoUser, TestStack};
 use tokio::task::JoinSet;
-use tokio_util::sync::{CancellationToken, DropGuard};
 use url::Url;
 
-const ADMIN: (&str, &str) = ("admin@example.com", "admin-pass");
-const USER: (&str, &str) = ("user@example.com", "user-pass");
-/// The MCP server's API identifier; no MCP server runs here, the exchange only needs
-/// tokens issued for it.
-const MCP_AUDIENCE: &str = "http://mcp.test/";
+const ADMIN: DemoUser = DemoUser::Admin;
+const USER: DemoUser = DemoUser::User;
 
+/// The `stack` crate's wiring of fake-auth0 and the upstream API (its MCP server runs too,
+/// unused: the greeters here are built beside it, each with its own metrics).
 struct RealStack {
     issuer: String,
     api: String,
-    http: reqwest::Client,
+    mcp_audience: String,
     verifier: Verifier,
-    _stop: DropGuard,
+    stack: TestStack,
 }
 
 impl RealStack {
     async fn start() -> RealStack {
-        let stop = CancellationToken::new();
-        let idp_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let issuer = format!("http://{}/", idp_listener.local_addr().unwrap());
-        let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let api = format!("http://{}/", api_listener.local_addr().unwrap());
-
-        let mut idp_config =
-            fake_auth0::Config::default().with_issuer(Url::parse(&issuer).unwrap());
-        idp_config.tenant = fake_auth0::Tenant::demo_for(MCP_AUDIENCE, &api);
-        tokio::spawn(fake_auth0::serve(
-            idp_config,
-            idp_listener,
-            stop.clone().cancelled_owned(),
-        ));
-        let api_config = upstream_api::Config {
-            issuer: Issuer::from_auth0_domain(&issuer).unwrap(),
-            audience: api.clone(),
-            ..upstream_api::Config::default()
-        };
-        let api_app = upstream_api::App::build_on(api_config, api_listener)
-            .await
-            .unwrap();
-        tokio::spawn(api_app.run_until_stopped(stop.clone().cancelled_owned()));
-
-        let http = reqwest::Client::new();
-        wait_ready(&http, &api).await;
+        let stack = TestStack::start().await.expect("the stack starts");
+        let issuer = stack.idp_url.to_string();
+        let mcp_audience = stack.mcp_url.to_string();
         let verifier = Verifier::new(
-            VerifierConfig::new(Issuer::from_auth0_domain(&issuer).unwrap(), MCP_AUDIENCE),
-            http.clone(),
+            VerifierConfig::new(Issuer::from_auth0_domain(&issuer).unwrap(), &mcp_audience),
+            reqwest::Client::new(),
         );
         verifier.ready().await;
         RealStack {
             issuer,
-            api,
-            http,
+            api: stack.upstream_url.to_string(),
+            mcp_audience,
             verifier,
-            _stop: stop.drop_guard(),
+            stack,
         }
     }
 
@@ -74,7 +47,7 @@ impl RealStack {
     fn greeter(&self) -> (Greeter, Metrics) {
         let config = mcp_server::Config {
             issuer: Issuer::from_auth0_domain(&self.issuer).unwrap(),
-            audience: MCP_AUDIENCE.to_owned(),
+            audience: self.mcp_audience.clone(),
             api_audience: self.api.clone(),
             api_base_url: Url::parse(&self.api).unwrap(),
             ..mcp_server::Config::default()
@@ -87,43 +60,10 @@ impl RealStack {
     }
 
     /// A token for the MCP API by the password grant, and what verifying it gives.
-    async fn login(&self, (username, password): (&str, &str)) -> (String, VerifiedToken) {
-        let response = self
-            .http
-            .post(format!("{}oauth/token", self.issuer))
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", "demo-cli"),
-                ("username", username),
-                ("password", password),
-                ("audience", MCP_AUDIENCE),
-                ("scope", "openid tool:whoami tool:greet"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, 200, "password grant failed: {body}");
-        let token = body["access_token"].as_str().unwrap().to_owned();
+    async fn login(&self, user: DemoUser) -> (String, VerifiedToken) {
+        let token = self.stack.token_for(user).await.unwrap();
         let verified = self.verifier.verify(&token).await.unwrap();
         (token, verified)
-    }
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(r) = http.get(format!("{base}ready")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{base} never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -168,7 +108,8 @@ async fn the_upstream_api_refuses_the_inbound_token_itself() {
     let (token, _) = stack.login(ADMIN).await;
 
     let status = stack
-        .http
+        .stack
+        .http()
         .get(format!("{}api/private-scope", stack.api))
         .bearer_auth(&token)
         .send()

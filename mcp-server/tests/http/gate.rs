@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{ADMIN, GUEST, Stack, USER, challenge_param, json_body};
+use crate::support::{ADMIN, Stack, USER, challenge_param, json_body};
 
 #[tokio::test]
 async fn an_invalid_token_is_refused_with_invalid_token() {
@@ -65,56 +65,6 @@ async fn a_token_in_the_query_string_is_refused() {
     assert!(
         challenge_param(challenge, "resource_metadata").is_some(),
         "{challenge}"
-    );
-}
-
-#[tokio::test]
-async fn calling_greet_without_tool_greet_asks_for_a_step_up() {
-    let stack = Stack::start().await;
-    let token = stack.token(USER).await;
-    let response = stack
-        .post_modern(
-            &token,
-            "tools/call",
-            json!({ "name": "greet", "arguments": {} }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 403);
-    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
-    assert_eq!(
-        challenge_param(challenge, "error").as_deref(),
-        Some("insufficient_scope")
-    );
-    assert_eq!(
-        challenge_param(challenge, "scope").as_deref(),
-        Some("tool:greet")
-    );
-    assert_eq!(
-        challenge_param(challenge, "resource_metadata"),
-        Some(stack.url(".well-known/oauth-protected-resource"))
-    );
-}
-
-#[tokio::test]
-async fn a_guest_calling_whoami_is_asked_for_tool_whoami() {
-    let stack = Stack::start().await;
-    let token = stack.token(GUEST).await;
-    let response = stack
-        .post_modern(
-            &token,
-            "tools/call",
-            json!({ "name": "whoami", "arguments": {} }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 403);
-    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
-    assert_eq!(
-        challenge_param(challenge, "scope").as_deref(),
-        Some("tool:whoami")
     );
 }
 

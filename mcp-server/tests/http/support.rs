@@ -1,4 +1,8 @@
-//! A running fake-auth0 plus mcp-server on ephemeral ports, and helpers to talk to them.
+//! The whole stack (the `stack` crate's `TestStack`: fake-auth0, upstream-api and this
+//! server, in process on free ports) and helpers to talk to this server at the HTTP level.
+//!
+//! These integration tests link the same `mcp-server` library as the `stack` crate does, so
+//! its `mcp_server::Config` is this crate's own type.
 
 use std::time::Duration;
 
@@ -11,14 +15,12 @@ use rmcp::{
     },
 };
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio_util::sync::{CancellationToken, DropGuard};
-use url::Url;
+pub use stack::DemoUser;
+use stack::TestStack;
 
 /// The users of fake-auth0's demo tenant.
-pub const ADMIN: (&str, &str) = ("admin@example.com", "admin-pass");
-pub const USER: (&str, &str) = ("user@example.com", "user-pass");
-pub const GUEST: (&str, &str) = ("guest@example.com", "guest-pass");
+pub const ADMIN: DemoUser = DemoUser::Admin;
+pub const USER: DemoUser = DemoUser::User;
 
 /// The 2026-07-28 per-request metadata a stateless request carries in `params._meta`.
 pub fn modern_meta() -> Value {
@@ -35,7 +37,7 @@ pub struct Stack {
     /// The issuer, ending with '/'.
     pub issuer: String,
     pub http: reqwest::Client,
-    _stop: DropGuard,
+    pub stack: TestStack,
 }
 
 impl Stack {
@@ -43,90 +45,21 @@ impl Stack {
         Self::start_with(|_| {}).await
     }
 
-    /// Starts both servers; `adjust` may change the MCP server's configuration.
-    pub async fn start_with(adjust: impl FnOnce(&mut mcp_server::Config)) -> Stack {
-        Self::start_inner(false, adjust).await
-    }
-
-    /// Starts fake-auth0, the upstream API and the MCP server: the whole `greet` path.
-    pub async fn start_with_upstream() -> Stack {
-        Self::start_inner(true, |_| {}).await
-    }
-
-    async fn start_inner(
-        with_upstream: bool,
-        adjust: impl FnOnce(&mut mcp_server::Config),
+    /// Starts the stack; `adjust` may change the MCP server's configuration.
+    pub async fn start_with(
+        adjust: impl FnOnce(&mut mcp_server::Config) + Send + 'static,
     ) -> Stack {
-        let stop = CancellationToken::new();
-        let idp_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let issuer = format!(
-            "http://127.0.0.1:{}/",
-            idp_listener.local_addr().unwrap().port()
-        );
-        let mcp_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!(
-            "http://127.0.0.1:{}/",
-            mcp_listener.local_addr().unwrap().port()
-        );
-
-        let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        // Without the upstream API, nothing listens at its address: greet must fail cleanly.
-        let api = format!(
-            "http://127.0.0.1:{}/",
-            api_listener.local_addr().unwrap().port()
-        );
-
-        let mut idp_config =
-            fake_auth0::Config::default().with_issuer(Url::parse(&issuer).unwrap());
-        idp_config.tenant = fake_auth0::Tenant::demo_for(&base, &api);
-        tokio::spawn(fake_auth0::serve(
-            idp_config,
-            idp_listener,
-            stop.clone().cancelled_owned(),
-        ));
-
-        let http = reqwest::Client::new();
-        if with_upstream {
-            let api_config = upstream_api::Config {
-                issuer: bearer_auth::Issuer::from_auth0_domain(&issuer).unwrap(),
-                audience: api.clone(),
-                ..upstream_api::Config::default()
-            };
-            let api_app = upstream_api::App::build_on(api_config, api_listener)
-                .await
-                .unwrap();
-            tokio::spawn(api_app.run_until_stopped(stop.clone().cancelled_owned()));
-            wait_ready(&http, &api).await;
-        } else {
-            drop(api_listener);
-        }
-
-        let mut config = mcp_server::Config {
-            issuer: bearer_auth::Issuer::from_auth0_domain(&issuer).unwrap(),
-            audience: base.clone(),
-            server_url: Url::parse(&base).unwrap(),
-            api_audience: api.clone(),
-            api_base_url: Url::parse(&api).unwrap(),
-            ..mcp_server::Config::default()
-        };
-        adjust(&mut config);
-        let mcp_app = mcp_server::App::build_on(config, mcp_listener)
+        let stack = TestStack::builder()
+            .mcp_config(adjust)
+            .start()
             .await
-            .unwrap();
-        tokio::spawn(mcp_app.run_until_stopped(stop.clone().cancelled_owned()));
-
-        let stack = Stack {
-            base,
-            issuer,
-            http,
-            _stop: stop.drop_guard(),
-        };
-        stack.wait_ready().await;
-        stack
-    }
-
-    async fn wait_ready(&self) {
-        wait_ready(&self.http, &self.base).await;
+            .expect("the stack starts");
+        Stack {
+            base: stack.mcp_url.to_string(),
+            issuer: stack.idp_url.to_string(),
+            http: reqwest::Client::new(),
+            stack,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -138,25 +71,11 @@ impl Stack {
     }
 
     /// An access token for the MCP server, by the password grant of client `demo-cli`.
-    pub async fn token(&self, (username, password): (&str, &str)) -> String {
-        let response = self
-            .http
-            .post(format!("{}oauth/token", self.issuer))
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", "demo-cli"),
-                ("username", username),
-                ("password", password),
-                ("audience", self.base.as_str()),
-                ("scope", "openid tool:whoami tool:greet"),
-            ])
-            .send()
+    pub async fn token(&self, user: DemoUser) -> String {
+        self.stack
+            .token_for(user)
             .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, 200, "password grant failed: {body}");
-        body["access_token"].as_str().unwrap().to_owned()
+            .expect("the password grant succeeds")
     }
 
     /// A raw POST to /mcp with the usual Streamable HTTP headers.
@@ -222,22 +141,15 @@ impl Stack {
     }
 }
 
-/// Polls `<base>ready` until the server has loaded the issuer's keys (a readiness probe,
-/// as an orchestrator would do; /mcp answers 503 until then).
+/// Waits until `<base>ready` answers 200: the server has loaded the issuer's keys (a
+/// readiness probe, as an orchestrator would do; /mcp answers 503 until then).
 pub async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(r) = http.get(format!("{base}ready")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "server never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let ready = url::Url::parse(base).unwrap().join("ready").unwrap();
+    stack::readiness::wait_until_ok(http, "mcp-server", &ready, Duration::from_secs(10), || {
+        Ok(())
+    })
+    .await
+    .unwrap();
 }
 
 /// The body of a JSON or single-event SSE response as JSON.

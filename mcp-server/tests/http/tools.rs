@@ -3,23 +3,7 @@
 use rmcp::model::CallToolRequestParams;
 use serde_json::Value;
 
-use crate::support::{ADMIN, GUEST, Stack, USER, tool_names};
-
-#[tokio::test]
-async fn each_user_sees_only_the_tools_their_permissions_allow() {
-    let stack = Stack::start().await;
-    for (user, expected) in [
-        (ADMIN, vec!["get_current_time", "greet", "whoami"]),
-        (USER, vec!["get_current_time", "whoami"]),
-        (GUEST, vec!["get_current_time"]),
-    ] {
-        let token = stack.token(user).await;
-        let client = stack.legacy_client(&token).await;
-        let tools = client.list_all_tools().await.unwrap();
-        assert_eq!(tool_names(&tools), expected, "tools of {}", user.0);
-        client.cancel().await.unwrap();
-    }
-}
+use crate::support::{ADMIN, Stack};
 
 #[tokio::test]
 async fn tools_carry_structured_content_and_output_schemas() {
@@ -73,27 +57,8 @@ async fn tools_carry_structured_content_and_output_schemas() {
 }
 
 #[tokio::test]
-async fn greet_failing_upstream_is_a_tool_error_and_the_server_keeps_serving() {
-    // No upstream API runs in this test: greet must fail as a tool error, not a crash.
-    let stack = Stack::start().await;
-    let token = stack.token(ADMIN).await;
-    let client = stack.legacy_client(&token).await;
-    let greet = client
-        .call_tool(CallToolRequestParams::new("greet"))
-        .await
-        .unwrap();
-    assert_eq!(greet.is_error, Some(true));
-    let time = client
-        .call_tool(CallToolRequestParams::new("get_current_time"))
-        .await
-        .unwrap();
-    assert_ne!(time.is_error, Some(true));
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
 async fn greet_answers_through_the_upstream_api_for_the_caller() {
-    let stack = Stack::start_with_upstream().await;
+    let stack = Stack::start().await;
     let token = stack.token(ADMIN).await;
     let client = stack.legacy_client(&token).await;
     let me = client

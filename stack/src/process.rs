@@ -1,5 +1,7 @@
 //! Runs the workspace's service binaries as child processes, configured only through
 //! environment variables — the way `cargo run -p <service>` users and containers run them.
+//! [`ProcessStack`] is the three wired together (the process journeys and the benchmarks'
+//! memory and start-up figures use it); [`ServiceProcess`] is one of them.
 //!
 //! `CARGO_BIN_EXE_<name>` exists only for a package's own binaries, so [`binary`] asks cargo
 //! for the others: once per process it runs `cargo test --workspace --no-run` with the
@@ -20,9 +22,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
+use contract::{DemoUser, MCP_AUDIENCE, UPSTREAM_AUDIENCE};
 use tokio::process::{Child, Command};
+use url::Url;
 
 use crate::cargo_target::{CargoTarget, workspace_root};
+use crate::readiness;
+use crate::tokens::{self, MCP_SCOPE};
 
 /// A service binary running as a child process; killed when dropped.
 #[derive(Debug)]
@@ -31,7 +37,9 @@ pub struct ServiceProcess {
     child: Child,
     log: PathBuf,
     /// Where the service listens, e.g. `http://127.0.0.1:PORT/`.
-    pub base_url: url::Url,
+    pub base_url: Url,
+    /// Time from spawn to the probe's first 200, in milliseconds.
+    pub ready_ms: f64,
 }
 
 /// The workspace's binaries by name, or why building them failed: asked of cargo once per
@@ -142,7 +150,7 @@ fn build_workspace() -> anyhow::Result<BTreeMap<String, PathBuf>> {
 
 /// Writes a line to the process's stderr directly: the test harness captures `eprintln!`,
 /// and a build or an install that takes minutes must be seen while it runs.
-pub(crate) fn eprintln_uncaptured(line: &str) {
+pub fn eprintln_uncaptured(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
@@ -167,17 +175,28 @@ pub fn free_ports<const N: usize>() -> anyhow::Result<[u16; N]> {
 }
 
 impl ServiceProcess {
-    /// Starts `name` with exactly `env` on top of a cleared environment (plus PATH and
-    /// RUST_LOG), so a developer's own `.env` or shell variables cannot leak into the test,
-    /// then waits for `GET {base_url}{probe}` (e.g. `health`) to answer 200.
+    /// Starts the workspace binary `name` (see [`binary`]); see [`ServiceProcess::start_program`].
     pub async fn start(
         name: &str,
-        base_url: url::Url,
+        base_url: Url,
         probe: &str,
         env: &[(&str, String)],
         ready_within: Duration,
     ) -> anyhow::Result<Self> {
-        let program = binary(name)?;
+        Self::start_program(name, binary(name)?, base_url, probe, env, ready_within).await
+    }
+
+    /// Starts `program` with exactly `env` on top of a cleared environment (plus PATH and
+    /// RUST_LOG, which `env` may override), so a developer's own `.env` or shell variables
+    /// cannot leak into it, then waits for `GET {base_url}{probe}` (e.g. `ready`) to answer 200.
+    pub async fn start_program(
+        name: &str,
+        program: PathBuf,
+        base_url: Url,
+        probe: &str,
+        env: &[(&str, String)],
+        ready_within: Duration,
+    ) -> anyhow::Result<Self> {
         let log = std::env::temp_dir().join(format!(
             "e2e-{name}-{}-{}.log",
             base_url.port().unwrap_or_default(),
@@ -187,6 +206,7 @@ impl ServiceProcess {
             .with_context(|| format!("creating the log file {}", log.display()))?;
         // A scratch working directory: a `.env` in the workspace must not configure the child.
         let workdir = std::env::temp_dir();
+        let started = Instant::now();
         let mut command = Command::new(&program);
         command
             .env_clear()
@@ -209,48 +229,46 @@ impl ServiceProcess {
             child,
             log,
             base_url,
+            ready_ms: 0.0,
         };
         process.wait_healthy(probe, ready_within).await?;
+        process.ready_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(process)
     }
 
     /// Polls the probe path until it answers 200, the child exits, or the deadline passes.
     async fn wait_healthy(&mut self, probe: &str, within: Duration) -> anyhow::Result<()> {
-        let health = self.base_url.join(probe)?;
+        let url = self.base_url.join(probe)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()?;
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
+        let (name, log, child) = (&self.name, &self.log, &mut self.child);
+        readiness::wait_until_ok(&http, name, &url, within, || {
+            if let Some(status) = child.try_wait()? {
                 bail!(
-                    "{} exited with {status} before it was healthy; its log:\n{}",
-                    self.name,
-                    self.log_tail()
+                    "{name} exited with {status} before it was ready; its log:\n{}",
+                    log_tail(log)
                 );
             }
-            if let Ok(response) = http.get(health.clone()).send().await
-                && response.status().is_success()
-            {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "{} did not answer {health} with 200 within {within:?}; its log:\n{}",
-                    self.name,
-                    self.log_tail()
-                );
-            }
-            // Polling interval, not synchronisation: the loop ends on the health answer.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok(())
+        })
+        .await
+        .map_err(|error| anyhow!("{error:#}; its log:\n{}", log_tail(log)))
+    }
+
+    /// The binary's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The operating system's id of the process, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// The last lines the process wrote, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        log_tail(&self.log)
     }
 
     /// Stops the process and waits for it to exit.
@@ -258,5 +276,129 @@ impl ServiceProcess {
         self.child.start_kill().ok();
         self.child.wait().await?;
         Ok(())
+    }
+}
+
+/// The last 40 lines of a log file.
+fn log_tail(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// How long a service binary may take to be ready.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// The environment of one service binary: variable and value.
+pub type ServiceEnv = Vec<(&'static str, String)>;
+
+/// fake-auth0, upstream-api and mcp-server as child processes on free loopback ports, wired
+/// to each other by environment variables alone. The API identifiers stay the contract's
+/// defaults: an identifier is a name, not an address, so the embedded demo tenant works
+/// unchanged while the services listen elsewhere.
+#[derive(Debug)]
+pub struct ProcessStack {
+    /// fake-auth0 (its base URL is the issuer).
+    pub idp: ServiceProcess,
+    /// upstream-api.
+    pub upstream: ServiceProcess,
+    /// mcp-server.
+    pub mcp: ServiceProcess,
+    envs: [(&'static str, ServiceEnv); 3],
+}
+
+impl ProcessStack {
+    /// Starts the workspace's binaries (see [`binary`]).
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(binary, &[]).await
+    }
+
+    /// Starts the binaries `binary_of` finds, each with `extra_env` added to its wiring
+    /// (e.g. `RUST_LOG=warn` or `LOG_FORMAT=json`); each is ready (`/health`, then `/ready` for
+    /// the resource servers: keys loaded) before the next starts.
+    pub async fn start_with(
+        binary_of: impl Fn(&str) -> anyhow::Result<PathBuf>,
+        extra_env: &[(&'static str, String)],
+    ) -> anyhow::Result<Self> {
+        let [idp_port, api_port, mcp_port] = free_ports::<3>()?;
+        let issuer = format!("http://127.0.0.1:{idp_port}/");
+        let api_url = format!("http://127.0.0.1:{api_port}/");
+        let mcp_url = format!("http://127.0.0.1:{mcp_port}/");
+        let with_extra = |mut env: ServiceEnv| {
+            env.extend(extra_env.iter().cloned());
+            env
+        };
+        let idp_env = with_extra(vec![
+            ("FAKE_AUTH0_LISTEN", format!("127.0.0.1:{idp_port}")),
+            ("FAKE_AUTH0_ISSUER", issuer.clone()),
+        ]);
+        let api_env = with_extra(vec![
+            ("UPSTREAM_API_LISTEN", format!("127.0.0.1:{api_port}")),
+            ("AUTH0_DOMAIN", issuer.clone()),
+            ("API_AUTH0_AUDIENCE", UPSTREAM_AUDIENCE.to_owned()),
+        ]);
+        let mcp_env = with_extra(vec![
+            ("PORT", mcp_port.to_string()),
+            ("AUTH0_DOMAIN", issuer.clone()),
+            ("AUTH0_AUDIENCE", MCP_AUDIENCE.to_owned()),
+            ("MCP_SERVER_URL", mcp_url.clone()),
+            ("API_AUTH0_AUDIENCE", UPSTREAM_AUDIENCE.to_owned()),
+            ("API_BASE_URL", api_url.clone()),
+        ]);
+        let start = |name: &'static str, url: &str, probe: &'static str, env: &ServiceEnv| {
+            let program = binary_of(name);
+            let url = Url::parse(url);
+            let env = env.clone();
+            async move {
+                ServiceProcess::start_program(name, program?, url?, probe, &env, READY_WITHIN).await
+            }
+        };
+        let idp = start("fake-auth0", &issuer, "health", &idp_env).await?;
+        let upstream = start("upstream-api", &api_url, "ready", &api_env).await?;
+        let mcp = start("mcp-server", &mcp_url, "ready", &mcp_env).await?;
+        Ok(Self {
+            idp,
+            upstream,
+            mcp,
+            envs: [
+                ("fake-auth0", idp_env),
+                ("upstream-api", api_env),
+                ("mcp-server", mcp_env),
+            ],
+        })
+    }
+
+    /// Each binary's name and the environment it was started with.
+    pub fn envs(&self) -> &[(&'static str, ServiceEnv); 3] {
+        &self.envs
+    }
+
+    /// The three, in start order.
+    pub fn services(&self) -> [&ServiceProcess; 3] {
+        [&self.idp, &self.upstream, &self.mcp]
+    }
+
+    /// The MCP endpoint, `<mcp base URL>mcp`.
+    pub fn mcp_endpoint(&self) -> Url {
+        self.mcp
+            .base_url
+            .join("mcp")
+            .expect("a relative path joins")
+    }
+
+    /// An access token for the MCP server (the contract's identifier) for a demo user.
+    pub async fn token_for(
+        &self,
+        http: &reqwest::Client,
+        user: DemoUser,
+    ) -> anyhow::Result<String> {
+        tokens::password_grant(http, &self.idp.base_url, user, MCP_AUDIENCE, MCP_SCOPE).await
+    }
+
+    /// Stops all three, the MCP server first.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.mcp.stop().await?;
+        self.upstream.stop().await?;
+        self.idp.stop().await
     }
 }

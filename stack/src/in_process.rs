@@ -1,28 +1,29 @@
 //! [`TestStack`]: fake-auth0, upstream-api and mcp-server in this process, each configured with
-//! the others' real URLs — the one place that knows how the three are wired together.
+//! the others' real URLs — the one place that knows how the three are wired together in
+//! process ([`crate::process::ProcessStack`] is the same wiring for the built binaries).
 //!
 //! Tests start it on three listeners bound to `127.0.0.1:0`; the root `demo` binary starts it
-//! on the contract's ports (:4000, :8787, :3001) with `localhost` URLs. Every service runs the
-//! same `serve(config, listener, shutdown)` its binary runs, so a journey here is a journey
-//! through the real code.
+//! on the contract's ports (:4000, :8787, :3001) with `localhost` URLs. Every service starts
+//! through its own `App::build_on(config, listener)` and `run_until_stopped`, the seam its
+//! binary uses, so a journey here is a journey through the real code.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use serde_json::Value;
+use contract::DemoUser;
+use service_kit::BindError;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::mcp::{SessionClient, StatelessMcp, connect_session};
-use crate::users::DemoUser;
-
-/// The public (first-party) client of the demo tenant that may use the password grant.
-pub const DEMO_CLI_CLIENT_ID: &str = "demo-cli";
+use crate::readiness;
+use crate::tokens::{self, MCP_SCOPE};
 
 /// The three bound listeners a stack serves on.
 #[derive(Debug)]
@@ -35,39 +36,41 @@ pub struct Listeners {
     pub mcp: TcpListener,
 }
 
-/// A port that could not be bound, with the address, for a one-line message.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
-pub struct BindError {
-    /// The address asked for.
+/// Where one service of the stack listens, and the setting that changes it (named by the
+/// one-line [`BindError`] when the address is taken).
+#[derive(Debug, Clone, Copy)]
+pub struct ListenOn<'a> {
+    /// The address to bind.
     pub addr: SocketAddr,
-    /// Why it failed (`AddrInUse` for a port already taken).
-    #[source]
-    pub source: std::io::Error,
+    /// The flag or variable that chooses it, e.g. `--idp-port / DEMO_IDP_PORT`.
+    pub setting: &'a str,
 }
 
 impl Listeners {
     /// Three listeners on free ports of 127.0.0.1 (tests).
     pub async fn ephemeral() -> anyhow::Result<Self> {
-        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let any = ListenOn {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            setting: "a free port",
+        };
         Ok(Self::bind(any, any, any).await?)
     }
 
-    /// Three listeners on the given addresses; the error names the address that failed.
+    /// Three listeners on the given addresses, through service-kit's `try_bind`: the error is
+    /// the one line naming the service, the address and the setting that changes it.
     pub async fn bind(
-        idp: SocketAddr,
-        upstream: SocketAddr,
-        mcp: SocketAddr,
+        idp: ListenOn<'_>,
+        upstream: ListenOn<'_>,
+        mcp: ListenOn<'_>,
     ) -> Result<Self, BindError> {
-        async fn one(addr: SocketAddr) -> Result<TcpListener, BindError> {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| BindError { addr, source })
-        }
+        let one = |service: &'static str, at: ListenOn<'_>| {
+            let setting = at.setting.to_owned();
+            async move { service_kit::try_bind(at.addr, service, &setting).await }
+        };
         Ok(Self {
-            idp: one(idp).await?,
-            upstream: one(upstream).await?,
-            mcp: one(mcp).await?,
+            idp: one("fake-auth0", idp).await?,
+            upstream: one("upstream-api", upstream).await?,
+            mcp: one("mcp-server", mcp).await?,
         })
     }
 }
@@ -78,6 +81,7 @@ type McpTweak = Box<dyn FnOnce(&mut mcp_server::Config) + Send>;
 pub struct StackBuilder {
     listeners: Option<Listeners>,
     public_host: String,
+    tls_dir: Option<PathBuf>,
     mcp_tweak: Option<McpTweak>,
 }
 
@@ -86,6 +90,7 @@ impl std::fmt::Debug for StackBuilder {
         f.debug_struct("StackBuilder")
             .field("listeners", &self.listeners)
             .field("public_host", &self.public_host)
+            .field("tls_dir", &self.tls_dir)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +100,7 @@ impl Default for StackBuilder {
         Self {
             listeners: None,
             public_host: "127.0.0.1".to_owned(),
+            tls_dir: None,
             mcp_tweak: None,
         }
     }
@@ -116,6 +122,15 @@ impl StackBuilder {
         self
     }
 
+    /// Serves fake-auth0 over HTTPS (`--tls`) with a local CA kept in `dir`; the two resource
+    /// servers and [`TestStack::http`] trust its `ca.pem` (`--ca-file`), as a user would set
+    /// them up. The certificate names `localhost`, `127.0.0.1` and `::1`.
+    #[must_use]
+    pub fn tls(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.tls_dir = Some(dir.into());
+        self
+    }
+
     /// Adjusts the MCP server's configuration after the stack filled in the URLs
     /// (e.g. shorter timeouts for failure journeys).
     #[must_use]
@@ -134,17 +149,23 @@ impl StackBuilder {
             Some(listeners) => listeners,
             None => Listeners::ephemeral().await?,
         };
-        let url_for = |listener: &TcpListener| -> anyhow::Result<Url> {
+        let url_for = |scheme: &str, listener: &TcpListener| -> anyhow::Result<Url> {
             let port = listener.local_addr()?.port();
-            Url::parse(&format!("http://{}:{port}/", self.public_host))
+            Url::parse(&format!("{scheme}://{}:{port}/", self.public_host))
                 .context("building a service URL")
         };
-        let idp_url = url_for(&listeners.idp)?;
-        let upstream_url = url_for(&listeners.upstream)?;
-        let mcp_url = url_for(&listeners.mcp)?;
+        let tls = self.tls_dir.map(|dir| fake_auth0::tls::TlsSettings { dir });
+        let ca_file = match &tls {
+            Some(tls) => Some(tls.ensure_ca().context("making fake-auth0's local CA")?),
+            None => None,
+        };
+        let idp_url = url_for(if tls.is_some() { "https" } else { "http" }, &listeners.idp)?;
+        let upstream_url = url_for("http", &listeners.upstream)?;
+        let mcp_url = url_for("http", &listeners.mcp)?;
 
         let idp_config = fake_auth0::Config {
             tenant: fake_auth0::Tenant::demo_for(mcp_url.as_str(), upstream_url.as_str()),
+            tls,
             ..fake_auth0::Config::default()
         }
         .with_issuer(idp_url.clone());
@@ -155,6 +176,7 @@ impl StackBuilder {
             issuer: issuer.clone(),
             audience: upstream_url.to_string(),
             listen: listeners.upstream.local_addr()?,
+            ca_file: ca_file.clone(),
             ..upstream_api::Config::default()
         };
 
@@ -165,6 +187,7 @@ impl StackBuilder {
             server_url: mcp_url.clone(),
             api_audience: upstream_url.to_string(),
             api_base_url: upstream_url.clone(),
+            ca_file: ca_file.clone(),
             ..mcp_server::Config::default()
         };
         if let Some(tweak) = self.mcp_tweak {
@@ -196,13 +219,16 @@ impl StackBuilder {
             })
         });
 
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("building the test HTTP client")?;
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(ca_file) = &ca_file {
+            http = http.tls_certs_merge(service_kit::read_ca_file(ca_file)?);
+        }
+        let http = http.build().context("building the test HTTP client")?;
         let stack = TestStack {
             idp_url,
+            ca_file,
             upstream_url,
             mcp_url,
             http,
@@ -271,6 +297,8 @@ pub struct TestStack {
     pub upstream_url: Url,
     /// mcp-server's base URL, also its API identifier (the protected resource).
     pub mcp_url: Url,
+    /// The CA certificate to trust for fake-auth0, when it serves HTTPS ([`StackBuilder::tls`]).
+    pub ca_file: Option<PathBuf>,
     http: reqwest::Client,
     idp: Option<Service>,
     upstream: Option<Service>,
@@ -293,36 +321,21 @@ impl TestStack {
         self.mcp_url.join("mcp").expect("a relative path joins")
     }
 
-    /// An HTTP client for tests (no redirects followed, so a 302 is seen as a 302).
+    /// An HTTP client for tests (no redirects followed, so a 302 is seen as a 302; trusting
+    /// fake-auth0's CA when it serves HTTPS).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
         let checks = [
-            ("fake-auth0", self.idp_url.join("health")?, true),
-            ("upstream-api", self.upstream_url.join("health")?, true),
-            ("mcp-server", self.mcp_url.join("health")?, true),
+            ("fake-auth0", self.idp_url.join("health")?),
             // Keys loaded: before that, a valid token would be answered 503.
-            ("upstream-api", self.upstream_url.join("ready")?, false),
-            ("mcp-server", self.mcp_url.join("ready")?, false),
+            ("upstream-api", self.upstream_url.join("ready")?),
+            ("mcp-server", self.mcp_url.join("ready")?),
         ];
-        let deadline = Instant::now() + within;
-        for (name, url, required) in checks {
-            loop {
-                let last = match self.http.get(url.clone()).send().await {
-                    Ok(response) if response.status().is_success() => break,
-                    // A service without that endpoint has nothing to wait for.
-                    Ok(response) if !required && response.status() == 404 => break,
-                    Ok(response) => format!("HTTP {}", response.status()),
-                    Err(error) => error.to_string(),
-                };
-                if Instant::now() >= deadline {
-                    bail!("{name} did not answer {url} within {within:?} (last: {last})");
-                }
-                // Polling interval, not synchronisation: the loop ends on the answer.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        for (name, url) in checks {
+            readiness::wait_until_ok(&self.http, name, &url, within, || Ok(())).await?;
         }
         Ok(())
     }
@@ -330,7 +343,7 @@ impl TestStack {
     /// An access token for the MCP server, for a demo user, by the password grant of the
     /// first-party client `demo-cli` (what a CLI would do; browsers use the code flow).
     pub async fn token_for(&self, user: DemoUser) -> anyhow::Result<String> {
-        self.token_for_audience(user, self.mcp_url.as_str(), "openid tool:whoami tool:greet")
+        self.token_for_audience(user, self.mcp_url.as_str(), MCP_SCOPE)
             .await
     }
 
@@ -341,33 +354,7 @@ impl TestStack {
         audience: &str,
         scope: &str,
     ) -> anyhow::Result<String> {
-        let endpoint = self.idp_url.join("oauth/token")?;
-        let response = self
-            .http
-            .post(endpoint.clone())
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", DEMO_CLI_CLIENT_ID),
-                ("username", user.email()),
-                ("password", user.password()),
-                ("audience", audience),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .with_context(|| format!("POST {endpoint}"))?;
-        let status = response.status();
-        let body: Value = response.json().await.context("token response is JSON")?;
-        if !status.is_success() {
-            bail!(
-                "password grant for {} answered {status}: {body}",
-                user.email()
-            );
-        }
-        body.get("access_token")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("token response without access_token: {body}"))
+        tokens::password_grant(&self.http, &self.idp_url, user, audience, scope).await
     }
 
     /// A stateless (2026-07-28) MCP client with this token.

@@ -3,15 +3,15 @@
 //! A test executable lives in `<target-dir>[/<triple>]/<profile-dir>/deps/`, an example in
 //! `…/<profile-dir>/examples/`; the workspace's binaries sit in `<profile-dir>` beside them.
 //! Knowing the target directory, the triple and the profile lets [`crate::process`] have
-//! cargo build the binaries with the same profile into the same place, and lets
-//! [`crate::python`] keep its environments under the same `target/` (so `cargo clean`
+//! cargo build the binaries with the same profile into the same place, and lets the e2e
+//! crate's Python harness keep its environments under the same `target/` (so `cargo clean`
 //! removes them too).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-/// The workspace root (the e2e crate's parent directory).
+/// The workspace root (this crate's parent directory).
 pub fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
@@ -22,20 +22,20 @@ pub fn workspace_root() -> PathBuf {
 
 /// The cargo output layout the running executable belongs to.
 #[derive(Debug, Clone)]
-pub(crate) struct CargoTarget {
+pub struct CargoTarget {
     /// The target directory (`target/`, or `CARGO_TARGET_DIR`).
-    pub(crate) dir: PathBuf,
+    pub dir: PathBuf,
     /// The `--target` triple, when the build was for an explicit one.
-    pub(crate) triple: Option<String>,
+    pub triple: Option<String>,
     /// The `--profile` that builds into `<dir>[/<triple>]/<profile-dir>`; `None` for
     /// `debug/`, which `cargo test` fills with its default profiles (`test` for the tests,
     /// `dev` for the rest).
-    pub(crate) profile: Option<String>,
+    pub profile: Option<String>,
 }
 
 impl CargoTarget {
     /// The layout of the running executable.
-    pub(crate) fn of_current_exe() -> anyhow::Result<Self> {
+    pub fn of_current_exe() -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the running executable")?;
         Self::of_executable(&exe)
     }
@@ -80,7 +80,7 @@ impl CargoTarget {
     }
 
     /// The `cargo build` or `cargo test` arguments that build into this layout.
-    pub(crate) fn build_args(&self) -> Vec<String> {
+    pub fn build_args(&self) -> Vec<String> {
         let mut args = vec!["--target-dir".to_owned(), self.dir.display().to_string()];
         if let Some(profile) = &self.profile {
             args.extend(["--profile".to_owned(), profile.clone()]);

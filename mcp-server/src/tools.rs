@@ -1,8 +1,9 @@
 //! The MCP tools and the rmcp `ServerHandler` that serves them.
 //!
 //! Which tool needs which permission is the table in `permissions`: `tools/list` shows a
-//! caller only what it may call, and `tools/call` re-checks it as a second line behind the
-//! HTTP layer's step-up 403. The caller comes from the request's extensions (`caller`),
+//! caller what it may call now or after consenting, and `tools/call` refuses with a
+//! JSON-RPC error naming the tool and the permission when the user lacks it (the HTTP
+//! layer has already answered 403 step-up where asking again helps). The caller comes from the request's extensions (`caller`),
 //! where the HTTP layer put it.
 
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::caller::Caller;
 use crate::greet::{GreetOutput, Greeter};
 use crate::metrics::Metrics;
-use crate::permissions::ToolName;
+use crate::permissions::{Refusal, ToolName};
 
 /// `get_current_time`'s result.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -130,7 +131,7 @@ impl McpTools {
             sub: token.subject.clone(),
             client_id: token.client_id.clone(),
             scopes: token.scopes.clone(),
-            permissions: token.permissions.clone(),
+            permissions: token.permissions.clone().unwrap_or_default(),
             claims,
         }))
     }
@@ -190,7 +191,7 @@ impl ServerHandler for McpTools {
             .list_all()
             .into_iter()
             .filter(|tool| {
-                ToolName::from_name(&tool.name).is_some_and(|t| t.allowed_for(&caller.token))
+                ToolName::from_name(&tool.name).is_some_and(|t| t.listed_for(&caller.token))
             })
             .collect();
         // The list depends on who asks: it may be cached only by this user's client.
@@ -212,21 +213,25 @@ impl ServerHandler for McpTools {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let tool = ToolName::from_name(&request.name);
-        let label = tool.map_or("unknown", ToolName::as_str);
-        // The HTTP layer already answered 403 for a tool the token does not allow; this
-        // is the second line, should a request ever reach here another way.
-        if let Some(tool) = tool {
-            let caller = caller_of(&context).ok_or_else(no_caller)?;
-            if !tool.allowed_for(&caller.token) {
-                self.metrics.tool_call(label, "insufficient_scope");
-                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                    "{} needs the {} permission",
-                    tool.as_str(),
-                    tool.permission().unwrap_or_default()
-                ))])
-                .into());
-            }
+        let Some(tool) = ToolName::from_name(&request.name) else {
+            self.metrics.tool_call("unknown", "protocol_error");
+            // MCP's answer for an unknown tool (-32602), naming it.
+            return Err(ErrorData::invalid_params(
+                format!("Unknown tool: {}", request.name),
+                Some(serde_json::json!({ "tool": request.name })),
+            ));
+        };
+        let label = tool.as_str();
+        // The HTTP layer already answered 403 where a step-up helps; a user without the
+        // permission, or a request that reached here another way, is refused here.
+        let caller = caller_of(&context).ok_or_else(no_caller)?;
+        if let Some(refusal) = Refusal::of(tool, tool.access_for(&caller.token)) {
+            self.metrics.tool_call(label, "insufficient_scope");
+            return Err(ErrorData::new(
+                rmcp::model::ErrorCode(Refusal::RPC_CODE),
+                refusal.message(),
+                Some(refusal.data()),
+            ));
         }
         let result = self
             .router

@@ -137,8 +137,19 @@ impl Stack {
         self.url("mcp")
     }
 
-    /// An access token for the MCP server, by the password grant of client `demo-cli`.
-    pub async fn token(&self, (username, password): (&str, &str)) -> String {
+    /// An access token for the MCP server, by the password grant of client `demo-cli`,
+    /// asking for every tool's scope (RBAC grants what the user has).
+    pub async fn token(&self, user: (&str, &str)) -> String {
+        self.token_with_scope(user, "openid tool:whoami tool:greet")
+            .await
+    }
+
+    /// An access token for which the client asked only for `scope`.
+    pub async fn token_with_scope(
+        &self,
+        (username, password): (&str, &str),
+        scope: &str,
+    ) -> String {
         let response = self
             .http
             .post(format!("{}oauth/token", self.issuer))
@@ -148,7 +159,7 @@ impl Stack {
                 ("username", username),
                 ("password", password),
                 ("audience", self.base.as_str()),
-                ("scope", "openid tool:whoami tool:greet"),
+                ("scope", scope),
             ])
             .send()
             .await

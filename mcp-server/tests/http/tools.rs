@@ -19,6 +19,17 @@ async fn each_user_sees_only_the_tools_their_permissions_allow() {
         assert_eq!(tool_names(&tools), expected, "tools of {}", user.0);
         client.cancel().await.unwrap();
     }
+    // A tool the user has but this client was not granted is listed: consenting again
+    // (the step-up its call answers) makes it usable.
+    {
+        let user = ADMIN;
+        let expected = vec!["get_current_time", "greet", "whoami"];
+        let token = stack.token_with_scope(user, "openid tool:whoami").await;
+        let client = stack.legacy_client(&token).await;
+        let tools = client.list_all_tools().await.unwrap();
+        assert_eq!(tool_names(&tools), expected, "tools of {}", user.0);
+        client.cancel().await.unwrap();
+    }
 }
 
 #[tokio::test]

@@ -137,13 +137,12 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
         .route_service("/mcp", mcp_service)
         .layer(middleware::from_fn_with_state(gate, auth::guard));
 
+    // One protected resource metadata document, where RFC 9728 §3.1 puts it for
+    // AUTH0_AUDIENCE: a second one would have to name another `resource` (§3.3), one that
+    // no token carries.
     let well_known = Router::new()
         .route(
-            "/.well-known/oauth-protected-resource",
-            get(discovery::protected_resource),
-        )
-        .route(
-            "/.well-known/oauth-protected-resource/mcp",
+            &format!("/{}", config.resource_metadata_path()),
             get(discovery::protected_resource),
         )
         .route(

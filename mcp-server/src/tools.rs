@@ -156,12 +156,17 @@ impl McpTools {
             .greet(&caller.token, caller.subject_token.expose(), args.name)
             .await
             .map_err(|e| e.to_string())?;
-        // The text is the greeting a person reads; the structured content carries the
-        // upstream answer for programs. `Json<T>` would make the text a JSON dump instead.
+        // The text is what a person reads: the greeting and, as in Auth0's sample, the
+        // upstream API's answer (what proves the exchange worked, for hosts that show text
+        // only). The structured content carries the same for programs.
         let structured =
             serde_json::to_value(&output).map_err(|e| format!("serialising the greeting: {e}"))?;
+        let text = format!(
+            "{}\nUpstream API Response: {}",
+            output.message, output.upstream
+        );
         let mut result = CallToolResult::structured(structured);
-        result.content = vec![ContentBlock::text(output.message)];
+        result.content = vec![ContentBlock::text(text)];
         Ok(result)
     }
 }

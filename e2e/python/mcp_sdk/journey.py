@@ -319,6 +319,10 @@ async def admin_journey(mcp_url: str, mode: str) -> None:
             check("Python SDK" in greeting, f"greet did not greet by name: {greeting!r}")
             check(sub in greeting, f"greet's answer does not carry admin's sub {sub!r}: {greeting!r}")
             check(
+                "Upstream API Response: {" in greeting,
+                f"greet's text does not carry the upstream API's answer: {greeting!r}",
+            )
+            check(
                 greet.structured_content is not None,
                 "greet returned no structured content (the upstream API's JSON)",
             )

@@ -126,8 +126,17 @@ async fn greet_answers_through_the_upstream_api_for_the_caller() {
     let out = greet.structured_content.as_ref().unwrap();
     let message = out["message"].as_str().unwrap();
     assert_eq!(message, format!("Hello, Ada ({sub})!"), "{out}");
-    // What a person reads is the greeting itself, not a JSON dump.
-    assert_eq!(greet.content[0].as_text().unwrap().text, message);
+    // What a person reads is the greeting and, as in Auth0's sample, the upstream answer.
+    let text = &greet.content[0].as_text().unwrap().text;
+    let (greeting, upstream) = text.split_once('\n').expect("two lines");
+    assert_eq!(greeting, message);
+    let upstream = upstream
+        .strip_prefix("Upstream API Response: ")
+        .expect("the upstream answer is labelled as in Auth0's sample");
+    assert_eq!(
+        serde_json::from_str::<Value>(upstream).unwrap(),
+        out["upstream"]
+    );
     // The upstream API saw the caller (through the exchanged token), not the MCP server.
     assert_eq!(out["upstream"]["sub"], sub.as_str(), "{out}");
     client.cancel().await.unwrap();

@@ -9,7 +9,12 @@
 //!   RFC 9728's `resource_metadata` and the `scope` of every tool permission; 503 while
 //!   the issuer's keys are not loaded.
 //! - **Session owner**: an `Mcp-Session-Id` belongs to the `sub` that opened it; anyone else
-//!   gets the 404 of an unknown session, so ids cannot be probed.
+//!   gets the 404 of an unknown session, so ids cannot be probed. Where there are no
+//!   sessions (2026-07-28 requests, a stateless server) the header is dropped unread
+//!   (`era`). Each request is tagged with its SSE framing (`era::SseFraming`: the
+//!   session's, or its version's), which picks the rmcp service behind the gate.
+//!   A session's close (`DELETE`) is answered `204 No Content` where rmcp says `202`:
+//!   the Python SDK counts only 200 and 204 as success, and the spec names no status.
 //! - **Step-up**: `tools/call` of a tool whose permission the token's `scope` lacks, while
 //!   the user has (or may have) it, gets HTTP 403 `insufficient_scope` naming that tool's
 //!   permission (from `permissions`). A user whose `permissions` claim lacks it gets no
@@ -39,6 +44,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Deserialize;
 
 use crate::caller::{Caller, SubjectToken};
+use crate::era::{self, SseFraming};
 use crate::metrics::Metrics;
 use crate::permissions::{ALL_PERMISSIONS, Refusal, ToolName};
 
@@ -69,8 +75,19 @@ struct GateInner {
     resource_metadata: String,
     challenge_scope: String,
     allowed_origins: HashSet<String>,
-    /// Session id → the `sub` that opened it.
-    sessions: moka::future::Cache<String, Arc<str>>,
+    /// `MCP_STATELESS`: no request has a session.
+    stateless: bool,
+    /// Session id → who opened it, and how its streams are framed.
+    sessions: moka::future::Cache<String, SessionEntry>,
+}
+
+/// What the gate remembers of a session.
+#[derive(Clone, Debug)]
+struct SessionEntry {
+    /// The `sub` that opened it.
+    owner: Arc<str>,
+    /// The framing of its streams, fixed by the version its `initialize` asked for.
+    framing: SseFraming,
 }
 
 impl Gate {
@@ -80,6 +97,7 @@ impl Gate {
         metrics: Metrics,
         resource_metadata: String,
         allowed_origins: impl IntoIterator<Item = String>,
+        stateless: bool,
     ) -> Self {
         Self {
             inner: Arc::new(GateInner {
@@ -88,6 +106,7 @@ impl Gate {
                 resource_metadata,
                 challenge_scope: ALL_PERMISSIONS.join(" "),
                 allowed_origins: allowed_origins.into_iter().collect(),
+                stateless,
                 sessions: moka::future::Cache::builder()
                     .max_capacity(100_000)
                     // Longer than rmcp's 5-minute idle timeout for sessions; a binding
@@ -363,23 +382,29 @@ impl Gate {
         };
         let subject: Arc<str> = Arc::from(caller.token.subject.as_str());
 
+        let version = era::request_version(&parts.headers, body.as_deref());
+        if self.inner.stateless || era::is_sessionless(version.as_deref()) {
+            // No sessions in this era, or on this server: the header means nothing here.
+            parts.headers.remove(MCP_SESSION_ID);
+        }
         let session_id = parts
             .headers
             .get(MCP_SESSION_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        if let Some(id) = &session_id {
+        let framing = match &session_id {
             // A session is its opener's: another user presenting the id gets the same
             // answer as for an unknown id, so ids of other users' sessions cannot be probed.
-            match self.inner.sessions.get(id).await {
-                Some(owner) if owner == subject => {}
+            Some(id) => match self.inner.sessions.get(id).await {
+                Some(entry) if entry.owner == subject => entry.framing,
                 Some(_) => {
                     tracing::warn!("refused a session id presented by another user");
                     return Err(GateError::SessionNotFound);
                 }
                 None => return Err(GateError::SessionNotFound),
-            }
-        }
+            },
+            None => SseFraming::for_version(version.as_deref()),
+        };
 
         if let Some(bytes) = &body
             && let Some((refusal, id)) = step_up_needed(bytes, &caller.token)
@@ -394,7 +419,8 @@ impl Gate {
         // logs and the tools see the request without the credential.
         parts.headers.remove(header::AUTHORIZATION);
         parts.extensions.insert(caller);
-        let response = next.run(Request::from_parts(parts, body)).await;
+        parts.extensions.insert(framing);
+        let mut response = next.run(Request::from_parts(parts, body)).await;
 
         match (&session_id, method) {
             (None, _) => {
@@ -403,11 +429,21 @@ impl Gate {
                     .get(MCP_SESSION_ID)
                     .and_then(|v| v.to_str().ok())
                 {
-                    self.inner.sessions.insert(new_id.to_owned(), subject).await;
+                    let entry = SessionEntry {
+                        owner: subject,
+                        framing,
+                    };
+                    self.inner.sessions.insert(new_id.to_owned(), entry).await;
                 }
             }
             (Some(id), Method::DELETE) if response.status().is_success() => {
                 self.inner.sessions.invalidate(id).await;
+                if response.status() == StatusCode::ACCEPTED {
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    *response.body_mut() = Body::empty();
+                    response.headers_mut().remove(header::CONTENT_TYPE);
+                    response.headers_mut().remove(header::CONTENT_LENGTH);
+                }
             }
             _ => {}
         }

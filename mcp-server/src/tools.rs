@@ -17,8 +17,8 @@ use rmcp::{
     },
     model::{
         CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
-        Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ResultType,
-        ServerCapabilities, ServerConfig, Tool,
+        Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
+        ResultType, ServerCapabilities, ServerConfig, Tool,
     },
     service::RequestContext,
     tool, tool_router,
@@ -87,6 +87,28 @@ fn caller_of(context: &RequestContext<RoleServer>) -> Option<&Caller> {
         .extensions
         .get::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Caller>())
+}
+
+/// Who this server is: `initialize`'s `serverInfo`, and the `_meta` of 2026-07-28 results.
+fn implementation() -> Implementation {
+    Implementation::new("mcp-server", env!("CARGO_PKG_VERSION"))
+}
+
+/// True when the request speaks 2026-07-28 or later.
+fn is_modern(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+}
+
+/// The `_meta` of a 2026-07-28 result: the server names itself on every result (a SHOULD
+/// of the 2026-07-28 `basic#_meta` rules, since there is no `initialize` to do it).
+fn server_info_meta() -> MetaObject {
+    let mut meta = MetaObject::new();
+    let info = serde_json::to_value(implementation()).unwrap_or_default();
+    meta.0
+        .insert("io.modelcontextprotocol/serverInfo".to_owned(), info);
+    meta
 }
 
 fn no_caller() -> ErrorData {
@@ -174,7 +196,7 @@ impl McpTools {
 impl ServerHandler for McpTools {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("mcp-server", env!("CARGO_PKG_VERSION")))
+            .with_server_info(implementation())
             .with_instructions(
                 "Tools are gated by your permissions: get_current_time (none), \
                  whoami (tool:whoami), greet (tool:greet).",
@@ -200,13 +222,11 @@ impl ServerHandler for McpTools {
             })
             .collect();
         // The list depends on who asks: it may be cached only by this user's client.
-        let modern = context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let modern = is_modern(&context);
         Ok(ListToolsResult {
             result_type: Some(ResultType::COMPLETE),
             tools,
-            meta: None,
+            meta: modern.then(server_info_meta),
             next_cursor: None,
             ttl_ms: modern.then_some(0),
             cache_scope: modern.then_some(CacheScope::Private),
@@ -238,10 +258,17 @@ impl ServerHandler for McpTools {
                 Some(refusal.data()),
             ));
         }
-        let result = self
+        let modern = is_modern(&context);
+        let mut result = self
             .router
             .call(ToolCallContext::new(self, request, context))
             .await;
+        if modern && let Ok(CallToolResponse::Complete(complete)) = &mut result {
+            complete
+                .meta
+                .get_or_insert_default()
+                .extend(server_info_meta());
+        }
         let outcome = match &result {
             Err(_) => "protocol_error",
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "error",

@@ -7,6 +7,7 @@
 
 mod discovery;
 mod failures;
+mod fastmcp;
 mod greet;
 mod processes;
 mod python_sdk;

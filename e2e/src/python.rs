@@ -259,6 +259,21 @@ pub struct JourneyRun {
     pub stderr: String,
 }
 
+impl JourneyRun {
+    /// Fails, with everything the run printed, unless its output holds `summary` (the
+    /// closing count, e.g. `fastmcp-journey: 8 passed, 0 failed`).
+    pub fn expect_summary(&self, summary: &str) -> anyhow::Result<()> {
+        if !self.stdout.contains(summary) {
+            bail!(
+                "expected {summary:?}:\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Runs the MCP SDK's `journey.py` against the MCP endpoint with extra arguments; fails with
 /// its output when the journey fails.
 pub async fn run_journey(mcp_endpoint: &url::Url, args: &[&str]) -> anyhow::Result<JourneyRun> {

@@ -6,9 +6,9 @@ so this checks what that person sees: admin, user and guest each list their tool
 greet shows the upstream API's answer, and a refused call names the missing permission. Both
 protocol eras: `auto` (2026-07-28) and `legacy` (initialize, sessions).
 
-The tokens come from the environment (FASTMCP_TOKEN_ADMIN, _NARROWED, _USER, _GUEST: access
+The tokens come from the environment (JOURNEY_TOKEN_ADMIN, _NARROWED, _USER, _GUEST: access
 tokens for the MCP server, e.g. from the demo tenant's password grant; _NARROWED is admin's
-with scope tool:whoami only), never from the command line.
+with scope tool:whoami only; see ../bearer_journey.py).
 
     python journey.py --mcp-url http://localhost:3001/mcp
 
@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
+from pathlib import Path
 
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bearer_journey import check, run_users, text_of  # noqa: E402
 
 EXPECTED_TOOLS = {
     "admin": ["get_current_time", "greet", "whoami"],
@@ -41,19 +44,6 @@ REFUSED = {
     "user": ("greet", "tool:greet"),
     "guest": ("whoami", "tool:whoami"),
 }
-
-
-class JourneyFailure(Exception):
-    """A check did not hold; the message says which and what was seen."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise JourneyFailure(message)
-
-
-def text_of(result) -> str:
-    return " ".join(getattr(block, "text", "") for block in result.content)
 
 
 async def journey(mcp_url: str, mode: str, user: str, token: str) -> None:
@@ -85,19 +75,10 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mcp-url", required=True, help="the MCP endpoint")
     args = parser.parse_args()
-    passed = failed = 0
-    for mode in ("auto", "legacy"):
-        for user in ("admin", "narrowed", "user", "guest"):
-            token = os.environ.get(f"FASTMCP_TOKEN_{user.upper()}", "")
-            try:
-                check(token != "", f"FASTMCP_TOKEN_{user.upper()} is not set")
-                await journey(args.mcp_url, mode, user, token)
-                passed += 1
-            except Exception as error:  # a client or transport error fails this journey too
-                failed += 1
-                print(f"fastmcp: FAILED: {user} ({mode}): {type(error).__name__}: {error}", file=sys.stderr)
-    print(f"fastmcp-journey: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    runs = [(mode, user) for mode in ("auto", "legacy") for user in ("admin", "narrowed", "user", "guest")]
+    return await run_users(
+        "fastmcp-journey", runs, lambda mode, user, token: journey(args.mcp_url, mode, user, token)
+    )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ close with a status it does not expect. So this drives 1.20's own transport
 checks the results; the Rust test that runs it also checks that nothing it printed is a
 traceback or a warning. The SDK 2.x journey covers the OAuth flow.
 
-The tokens come from the environment (MCP_TOKEN_ADMIN, _USER, _GUEST), never from the
-command line.
+The tokens come from the environment (JOURNEY_TOKEN_ADMIN, _USER, _GUEST; see
+../bearer_journey.py).
 
     python journey.py --mcp-url http://localhost:3001/mcp
 
@@ -22,31 +22,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
+from pathlib import Path
 
 from mcp import ClientSession
 from mcp.client.streamable_http import streamablehttp_client
 from mcp.shared.exceptions import McpError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bearer_journey import check, run_users, text_of  # noqa: E402
 
 EXPECTED_TOOLS = {
     "admin": ["get_current_time", "greet", "whoami"],
     "user": ["get_current_time", "whoami"],
     "guest": ["get_current_time"],
 }
-
-
-class JourneyFailure(Exception):
-    """A check did not hold; the message says which and what was seen."""
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise JourneyFailure(message)
-
-
-def text_of(result) -> str:
-    return " ".join(getattr(block, "text", "") for block in result.content)
 
 
 async def journey(mcp_url: str, user: str, token: str) -> None:
@@ -84,18 +74,10 @@ async def main() -> int:
     # What the SDK logs at WARNING and above (a traceback, "Session termination failed")
     # goes to stderr, where the test looks for it.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    passed = failed = 0
-    for user in ("admin", "user", "guest"):
-        token = os.environ.get(f"MCP_TOKEN_{user.upper()}", "")
-        try:
-            check(token != "", f"MCP_TOKEN_{user.upper()} is not set")
-            await journey(args.mcp_url, user, token)
-            passed += 1
-        except Exception as error:  # a client or transport error fails this journey too
-            failed += 1
-            print(f"mcp-1.20: FAILED: {user}: {type(error).__name__}: {error}", file=sys.stderr)
-    print(f"mcp-1.20-journey: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    runs = [("legacy", user) for user in ("admin", "user", "guest")]
+    return await run_users(
+        "mcp-1.20-journey", runs, lambda _mode, user, token: journey(args.mcp_url, user, token)
+    )
 
 
 if __name__ == "__main__":

@@ -25,19 +25,14 @@ async fn the_fastmcp_client_shows_tools_and_readable_refusals() -> anyhow::Resul
         "journey.py",
         &["--mcp-url", endpoint.as_str()],
         &[
-            ("FASTMCP_TOKEN_ADMIN", &admin),
-            ("FASTMCP_TOKEN_NARROWED", &narrowed),
-            ("FASTMCP_TOKEN_USER", &user),
-            ("FASTMCP_TOKEN_GUEST", &guest),
+            ("JOURNEY_TOKEN_ADMIN", &admin),
+            ("JOURNEY_TOKEN_NARROWED", &narrowed),
+            ("JOURNEY_TOKEN_USER", &user),
+            ("JOURNEY_TOKEN_GUEST", &guest),
         ],
     )
     .await?;
     println!("{}", run.stdout);
-    assert!(
-        run.stdout.contains("fastmcp-journey: 8 passed, 0 failed"),
-        "unexpected journey summary:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.expect_summary("fastmcp-journey: 8 passed, 0 failed")?;
     stack.shutdown().await
 }

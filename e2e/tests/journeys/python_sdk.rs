@@ -12,13 +12,7 @@ async fn the_python_sdk_completes_the_journey() -> anyhow::Result<()> {
     let stack = TestStack::start().await?;
     let run = run_journey(&stack.mcp_endpoint(), &["--mode", "both"]).await?;
     println!("{}", run.stdout);
-    assert!(
-        run.stdout
-            .contains("python-sdk-journey: 8 passed, 0 failed"),
-        "unexpected journey summary:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.expect_summary("python-sdk-journey: 8 passed, 0 failed")?;
     stack.shutdown().await
 }
 
@@ -37,19 +31,14 @@ async fn the_python_sdk_1_20_completes_its_sessions_without_a_traceback() -> any
         "journey.py",
         &["--mcp-url", endpoint.as_str()],
         &[
-            ("MCP_TOKEN_ADMIN", &admin),
-            ("MCP_TOKEN_USER", &user),
-            ("MCP_TOKEN_GUEST", &guest),
+            ("JOURNEY_TOKEN_ADMIN", &admin),
+            ("JOURNEY_TOKEN_USER", &user),
+            ("JOURNEY_TOKEN_GUEST", &guest),
         ],
     )
     .await?;
     println!("{}", run.stdout);
-    assert!(
-        run.stdout.contains("mcp-1.20-journey: 3 passed, 0 failed"),
-        "unexpected journey summary:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.expect_summary("mcp-1.20-journey: 3 passed, 0 failed")?;
     // The SDK logs what went wrong (a traceback per unparsable event, "Session termination
     // failed: 202") at WARNING or above, to stderr.
     assert!(

@@ -8,7 +8,12 @@
 #  2. quickstart: the quickstart's own Management API calls (fake-auth0/quickstart-setup.sh,
 #     curl and jq) against a fresh fake-auth0 serving the quickstart's empty tenant;
 #  3. auth0-sdk: Auth0's own Python SDKs against fake-auth0 over HTTPS
-#     (e2e/python/auth0_sdk/run.sh).
+#     (e2e/python/auth0_sdk/run.sh);
+#  4. scanners: two conformance scanners nobody here wrote, pinned in e2e/python/authlab/
+#     and e2e/python/mcpcheck/, against the built fake-auth0, upstream-api and mcp-server on
+#     ephemeral ports: mcp-authlab (grade A, no failed check) with AUTH0_AUDIENCE the root
+#     (the quickstart's) and the MCP endpoint, jbt-mcpcheck (every check passes, no warning)
+#     with sessions and with MCP_STATELESS=true.
 #
 # `just e2e` runs this, and CI runs `just e2e`. The Python environments and the binaries come
 # from the test harness, as in `cargo test` (made or built on first use). Needs curl and jq.
@@ -21,9 +26,14 @@ harness() { cargo run --quiet --locked -p e2e --example harness -- "$@"; }
 python=$(harness python mcp_sdk)
 demo_bin=$(harness bin demo)
 fake_auth0_bin=$(harness bin fake-auth0)
+upstream_api_bin=$(harness bin upstream-api)
+mcp_server_bin=$(harness bin mcp-server)
+authlab_python=$(harness python authlab)
+mcpcheck_python=$(harness python mcpcheck)
 logs=$(mktemp -d)
 demo_pid=""
 quickstart_pid=""
+scan_pids=()
 passed=0
 
 cleanup() {
@@ -37,6 +47,10 @@ cleanup() {
     kill -INT "$demo_pid" 2>/dev/null
     wait "$demo_pid" 2>/dev/null
   fi
+  for pid in "${scan_pids[@]}"; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   if [[ $status -ne 0 ]]; then
     for log in "$logs"/*.log; do
       [[ -s $log ]] && printf '\n--- %s\n' "$(basename "$log")" && tail -n 40 "$log"
@@ -99,7 +113,80 @@ quickstart_journey() {
   quickstart_pid=""
 }
 
+# scan_stack AUDIENCE_PATH STATELESS: fake-auth0, upstream-api and mcp-server on free ports,
+# the demo tenant with the MCP API's identifier http://localhost:<port>/AUDIENCE_PATH; sets
+# scan_mcp (the base URL), scan_token (admin's token) and scan_foreign (one for the upstream
+# API, which the MCP server must refuse).
+scan_stack() {
+  local audience_path=$1 stateless=$2 idp api mcp port_of
+  port_of='import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  idp=$("$python" -c "$port_of")
+  api=$("$python" -c "$port_of")
+  mcp=$("$python" -c "$port_of")
+  sed -e "s#http://localhost:3001/#http://localhost:$mcp/$audience_path#g" \
+    -e "s#http://localhost:8787/#http://localhost:$api/#g" \
+    -e "s#http://localhost:4000/#http://localhost:$idp/#g" \
+    fake-auth0/src/model/demo.yaml >"$logs/scan-tenant.yaml"
+  "$fake_auth0_bin" --listen "127.0.0.1:$idp" --issuer "http://localhost:$idp/" \
+    --tenant "$logs/scan-tenant.yaml" >"$logs/scan-fake-auth0.log" 2>&1 &
+  scan_pids+=($!)
+  AUTH0_DOMAIN="http://localhost:$idp" API_AUTH0_AUDIENCE="http://localhost:$api/" \
+    UPSTREAM_API_LISTEN="127.0.0.1:$api" "$upstream_api_bin" >"$logs/scan-upstream-api.log" 2>&1 &
+  scan_pids+=($!)
+  AUTH0_DOMAIN="http://localhost:$idp" AUTH0_AUDIENCE="http://localhost:$mcp/$audience_path" \
+    PORT="$mcp" MCP_SERVER_URL="http://localhost:$mcp/" MCP_STATELESS="$stateless" \
+    API_AUTH0_AUDIENCE="http://localhost:$api/" API_BASE_URL="http://localhost:$api/" \
+    "$mcp_server_bin" >"$logs/scan-mcp-server.log" 2>&1 &
+  scan_pids+=($!)
+  wait_http "http://localhost:$mcp/ready" 30
+  wait_http "http://localhost:$api/ready" 30
+  scan_mcp="http://localhost:$mcp/"
+  scan_token=$(password_token "http://localhost:$idp/" "http://localhost:$mcp/$audience_path")
+  scan_foreign=$(password_token "http://localhost:$idp/" "http://localhost:$api/")
+}
+
+# password_token ISSUER AUDIENCE: admin's access token by demo-cli's password grant.
+password_token() {
+  curl -fsS "$1oauth/token" -d grant_type=password -d client_id=demo-cli \
+    -d username=admin@example.com -d password=admin-pass -d "audience=$2" \
+    -d 'scope=openid tool:whoami tool:greet' | jq -er .access_token
+}
+
+stop_scan_stack() {
+  for pid in "${scan_pids[@]}"; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+  done
+  scan_pids=()
+}
+
+# authlab AUDIENCE_PATH: mcp-authlab grades the stack A with no failed check.
+authlab() {
+  scan_stack "$1" false
+  local report="$logs/authlab-${1:-root}.txt"
+  "$authlab_python" -m mcp_authlab scan --no-color --no-login --fail-under A \
+    --token "$scan_token" --foreign-token "$scan_foreign" "${scan_mcp}mcp" >"$report" 2>&1 ||
+    { cat "$report"; return 1; }
+  sed -n '1,6p' "$report"
+  grep -q ' 0 fail ' "$report" || { cat "$report"; return 1; }
+  stop_scan_stack
+}
+
+# mcpcheck STATELESS: jbt-mcpcheck passes every check with no warning (--strict).
+mcpcheck() {
+  scan_stack "" "$1"
+  local report="$logs/mcpcheck-$1.txt"
+  "$mcpcheck_python" -m mcpcheck --no-color --strict --token "$scan_token" "${scan_mcp}mcp" \
+    >"$report" 2>&1 || { cat "$report"; return 1; }
+  grep -E '^[✓!✗]|checks' "$report"
+  stop_scan_stack
+}
+
 journey demo demo_journey
 journey quickstart quickstart_journey
 journey auth0-sdk env FAKE_AUTH0_BIN="$fake_auth0_bin" bash e2e/python/auth0_sdk/run.sh
+journey "mcp-authlab, AUTH0_AUDIENCE=<server>/" authlab ""
+journey "mcp-authlab, AUTH0_AUDIENCE=<server>/mcp" authlab mcp
+journey "jbt-mcpcheck, sessions" mcpcheck false
+journey "jbt-mcpcheck, MCP_STATELESS=true" mcpcheck true
 printf '\nstack-journeys: %d passed, 0 failed\n' "$passed"

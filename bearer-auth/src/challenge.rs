@@ -135,6 +135,27 @@ impl Challenge {
         self.error.map(ErrorCode::as_str)
     }
 
+    /// The short description the challenge carries, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The response with `body` instead of the OAuth error object: status and headers
+    /// (`WWW-Authenticate`, `Retry-After`, `Cache-Control`) unchanged. For protocols whose
+    /// clients read errors in a format of their own, such as MCP's JSON-RPC.
+    pub fn into_response_with_body(self, body: serde_json::Value) -> Response {
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(value) = self.www_authenticate() {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
     /// The `WWW-Authenticate` value; `None` for 503, which is not an authentication failure.
     pub fn www_authenticate(&self) -> Option<HeaderValue> {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
@@ -180,16 +201,8 @@ impl Challenge {
 
 impl IntoResponse for Challenge {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
-        let headers = response.headers_mut();
-        if let Some(value) = self.www_authenticate() {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+        let body = self.body();
+        self.into_response_with_body(body)
     }
 }
 

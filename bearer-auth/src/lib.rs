@@ -38,6 +38,13 @@
 //!    [`VerifierConfig::clock`] (the system clock unless a test hands in another).
 //! 8. `scope` is a string and `permissions` an array of strings, when present.
 //!
+//! # Scopes and permissions
+//!
+//! A verified token grants a permission only when it is in `scope` (RFC 9068 §2.2.3: what
+//! this client was granted and the user consented to). Auth0's `permissions` claim lists
+//! what the *user* has whatever the client asked for, so it never grants; it only tells
+//! whether a step-up can help ([`VerifiedToken::access`], [`Access`]).
+//!
 //! # Keys
 //!
 //! The JWKS location comes from the issuer's `/.well-known/openid-configuration`, read by
@@ -93,7 +100,7 @@
 //!   the issuer's metadata, which the MCP server uses too.
 //! - `jwks`: the JWKS download and JWK parsing.
 //! - `verifier`: [`Verifier`], the checks and the key cache.
-//! - `token`: [`VerifiedToken`]; `error`: [`TokenError`].
+//! - `token`: [`VerifiedToken`] and [`Access`], the scope rule; `error`: [`TokenError`].
 //! - `challenge`: [`Challenge`]; `middleware`: [`BearerAuthLayer`] and [`Authenticated`].
 //! - `testkit` (feature `testkit`): signing keys, a counting JWKS server and a
 //!   `ManualClock` for tests.
@@ -106,7 +113,7 @@
 //!
 //! What a resource server needs to verify tokens and refuse requests: [`Verifier`] with
 //! [`VerifierConfig`], [`JwksSettings`], [`Clock`]/[`SystemClock`] and [`Algorithm`];
-//! [`Issuer`] and its [`ConfigError`]; [`VerifiedToken`] and [`TokenError`]; the axum glue
+//! [`Issuer`] and its [`ConfigError`]; [`VerifiedToken`], [`Access`] and [`TokenError`]; the axum glue
 //! [`BearerAuthLayer`] (with its [`BearerAuthService`]), [`Authenticated`] and
 //! [`bearer_token`] (the MCP server reads the raw token with it to exchange it);
 //! [`Challenge`], whose accessors let a server that refuses on its own shape or inspect
@@ -136,5 +143,5 @@ pub use error::TokenError;
 pub use issuer::{ConfigError, Issuer};
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerAuthLayer, BearerAuthService, bearer_token};
-pub use token::VerifiedToken;
+pub use token::{Access, VerifiedToken};
 pub use verifier::Verifier;

@@ -87,10 +87,13 @@ pub fn render_markdown() -> String {
         );
     }
     out.push_str(
-        "\nA call needs the tool's permission in the token's `scope` claim (what the user\n\
-         consented to) or in Auth0's `permissions` claim (what the role grants). A tool in\n\
-         neither is not listed; calling it gets HTTP 403 `insufficient_scope` naming the\n\
-         permission, so a client can ask the user to step up.\n",
+        "\nA call needs the tool's permission in the token's `scope` claim: what this client\n\
+         was granted and the user consented to (RFC 9068 §2.2.3). Auth0's `permissions`\n\
+         claim (what the user's roles grant) only decides what is listed and how a refusal\n\
+         reads: a tool in `scope` or `permissions` is listed; one the user has but the\n\
+         token's `scope` lacks gets HTTP 403 `insufficient_scope` naming the permission, so\n\
+         the client can ask the user to step up; one a `permissions` claim lacks is not\n\
+         listed, and calling it gets a JSON-RPC error naming the permission.\n",
     );
     out
 }

@@ -1,10 +1,12 @@
 //! The MCP server's tools and the permission (scope) each needs: the rule the gate,
 //! `tools/list`, the 401 challenge and the demo users' expected tools all follow.
 //!
-//! A call needs the tool's permission in the token's `scope` claim (what the user consented
-//! to) or in Auth0's `permissions` claim (what RBAC grants); a tool the caller has in neither
-//! is not listed, and calling it gets HTTP 403 `insufficient_scope` (RFC 6750 §3.1), the
-//! step-up.
+//! A call needs the tool's permission in the token's `scope` claim (what this client was
+//! granted and the user consented to; RFC 9068 §2.2.3). Auth0's `permissions` claim (what
+//! RBAC grants the user) decides only what is listed and how a refusal reads: a tool in
+//! `scope` or `permissions` is listed; one the user has but `scope` lacks gets HTTP 403
+//! `insufficient_scope` (RFC 6750 §3.1), the step-up; one a `permissions` claim lacks gets
+//! a JSON-RPC error naming the permission, since asking again cannot help.
 
 /// The permission the `whoami` tool needs.
 pub const PERMISSION_WHOAMI: &str = "tool:whoami";

@@ -259,27 +259,56 @@ pub struct JourneyRun {
     pub stderr: String,
 }
 
+impl JourneyRun {
+    /// Fails, with everything the run printed, unless its output holds `summary` (the
+    /// closing count, e.g. `fastmcp-journey: 8 passed, 0 failed`).
+    pub fn expect_summary(&self, summary: &str) -> anyhow::Result<()> {
+        if !self.stdout.contains(summary) {
+            bail!(
+                "expected {summary:?}:\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Runs the MCP SDK's `journey.py` against the MCP endpoint with extra arguments; fails with
 /// its output when the journey fails.
 pub async fn run_journey(mcp_endpoint: &url::Url, args: &[&str]) -> anyhow::Result<JourneyRun> {
-    let env = tokio::task::spawn_blocking(|| Env::ensure(MCP_SDK)).await??;
+    let mut all = vec!["--mcp-url", mcp_endpoint.as_str()];
+    all.extend_from_slice(args);
+    run_script(MCP_SDK, "journey.py", &all, &[]).await
+}
+
+/// Runs `script` of the environment `env_name` with `args` and extra environment variables
+/// (tokens go there, never in arguments, which other users of the machine can read); fails
+/// with its output when it exits non-zero, and prints its last line past the test
+/// harness's capture.
+pub async fn run_script(
+    env_name: &'static str,
+    script: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> anyhow::Result<JourneyRun> {
+    let env = tokio::task::spawn_blocking(move || Env::ensure(env_name)).await??;
     let output = tokio::process::Command::new(env.python())
-        .arg(env.script("journey.py"))
-        .arg("--mcp-url")
-        .arg(mcp_endpoint.as_str())
+        .arg(env.script(script))
         .args(args)
+        .envs(envs.iter().copied())
         .env("PYTHONUNBUFFERED", "1")
         .stdin(Stdio::null())
         .output()
         .await
-        .with_context(|| format!("running {} journey.py", env.python().display()))?;
+        .with_context(|| format!("running {} {script}", env.python().display()))?;
     let run = JourneyRun {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
     if !output.status.success() {
         bail!(
-            "the Python MCP SDK journey failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            "{env_name}/{script} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
             output.status,
             run.stdout,
             run.stderr

@@ -9,9 +9,21 @@
 //!   RFC 9728's `resource_metadata` and the `scope` of every tool permission; 503 while
 //!   the issuer's keys are not loaded.
 //! - **Session owner**: an `Mcp-Session-Id` belongs to the `sub` that opened it; anyone else
-//!   gets the 404 of an unknown session, so ids cannot be probed.
-//! - **Step-up**: `tools/call` of a tool the token does not allow gets HTTP 403
-//!   `insufficient_scope` naming that tool's permission (from `permissions`).
+//!   gets the 404 of an unknown session, so ids cannot be probed. Where there are no
+//!   sessions (2026-07-28 requests, a stateless server) the header is dropped unread
+//!   (`era`). Each request is tagged with its SSE framing (`era::SseFraming`: the
+//!   session's, or its version's), which picks the rmcp service behind the gate.
+//!   A session's close (`DELETE`) is answered `204 No Content` where rmcp says `202`:
+//!   the Python SDK counts only 200 and 204 as success, and the spec names no status.
+//! - **Step-up**: `tools/call` of a tool whose permission the token's `scope` lacks, while
+//!   the user has (or may have) it, gets HTTP 403 `insufficient_scope` naming that tool's
+//!   permission (from `permissions`). A user whose `permissions` claim lacks it gets no
+//!   403 (asking again cannot help): rmcp's `tools/call` answers a JSON-RPC error.
+//!
+//! Every 401 and 403 on `/mcp` keeps its `WWW-Authenticate` challenge and carries a
+//! JSON-RPC error body with the request's `id` (null when it cannot be read), because MCP
+//! clients show the JSON-RPC error and nothing else. For an unauthenticated request only
+//! the first [`PEEK_UNAUTHENTICATED_BYTES`] are kept to find the `id`.
 //!
 //! MCP clients step up (ask the user for more scopes) only on an HTTP 403 with
 //! `error="insufficient_scope"`, never on a JSON-RPC error, so the permission check for
@@ -32,14 +44,24 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Deserialize;
 
 use crate::caller::{Caller, SubjectToken};
+use crate::era::{self, SseFraming};
 use crate::metrics::Metrics;
-use crate::permissions::{ALL_PERMISSIONS, ToolName};
+use crate::permissions::{ALL_PERMISSIONS, Refusal, ToolName};
 
 /// The session header of the Streamable HTTP transport (2025-03-26 … 2025-11-25).
 const MCP_SESSION_ID: &str = "mcp-session-id";
 
 /// The largest `/mcp` POST body accepted (rmcp is configured with the same bound).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much of a refused, unauthenticated body is kept to read its JSON-RPC `id`: enough
+/// for any real `initialize` or `tools/call`, little enough that nobody can make the server
+/// hold memory before they have a valid token.
+const PEEK_UNAUTHENTICATED_BYTES: usize = 64 * 1024;
+
+/// JSON-RPC error codes of the gate's refusals: implementation-defined server errors
+/// (JSON-RPC 2.0 §5.1 reserves -32000 to -32099 for them).
+const RPC_UNAUTHORIZED: i32 = -32001;
 
 /// Everything the layer needs, shared by all requests.
 #[derive(Clone)]
@@ -53,8 +75,19 @@ struct GateInner {
     resource_metadata: String,
     challenge_scope: String,
     allowed_origins: HashSet<String>,
-    /// Session id → the `sub` that opened it.
-    sessions: moka::future::Cache<String, Arc<str>>,
+    /// `MCP_STATELESS`: no request has a session.
+    stateless: bool,
+    /// Session id → who opened it, and how its streams are framed.
+    sessions: moka::future::Cache<String, SessionEntry>,
+}
+
+/// What the gate remembers of a session.
+#[derive(Clone, Debug)]
+struct SessionEntry {
+    /// The `sub` that opened it.
+    owner: Arc<str>,
+    /// The framing of its streams, fixed by the version its `initialize` asked for.
+    framing: SseFraming,
 }
 
 impl Gate {
@@ -64,6 +97,7 @@ impl Gate {
         metrics: Metrics,
         resource_metadata: String,
         allowed_origins: impl IntoIterator<Item = String>,
+        stateless: bool,
     ) -> Self {
         Self {
             inner: Arc::new(GateInner {
@@ -72,6 +106,7 @@ impl Gate {
                 resource_metadata,
                 challenge_scope: ALL_PERMISSIONS.join(" "),
                 allowed_origins: allowed_origins.into_iter().collect(),
+                stateless,
                 sessions: moka::future::Cache::builder()
                     .max_capacity(100_000)
                     // Longer than rmcp's 5-minute idle timeout for sessions; a binding
@@ -90,20 +125,51 @@ pub(crate) enum GateError {
     /// A browser `Origin` that is not allowed (DNS rebinding / cross-site defence).
     OriginNotAllowed,
     /// No usable bearer credentials (none, another scheme, a token in the query string,
-    /// malformed): the challenge `bearer_auth::bearer_token` chose.
-    NoBearer(Challenge),
-    /// A token that does not verify.
-    InvalidToken(TokenError),
+    /// malformed): the challenge `bearer_auth::bearer_token` chose; the request's `id`.
+    NoBearer(Challenge, RpcId),
+    /// A token that does not verify; the request's `id`.
+    InvalidToken(TokenError, RpcId),
     /// The signing keys are not loaded (cold start, IdP down).
     Unavailable,
-    /// `tools/call` of a tool the token does not allow.
-    InsufficientScope(&'static str),
+    /// `tools/call` of a tool whose scope the token lacks, where a step-up helps.
+    InsufficientScope(Refusal, RpcId),
     /// A session id that is unknown or belongs to another user.
     SessionNotFound,
     /// The body is over [`MAX_BODY_BYTES`].
     BodyTooLarge,
     /// The body could not be read.
     BodyUnreadable,
+}
+
+/// A request's JSON-RPC `id`, as sent (`None`: absent, null, a batch, or unreadable).
+pub(crate) type RpcId = Option<serde_json::Value>;
+
+/// A JSON-RPC 2.0 error response (§5) for `id`.
+fn rpc_error(
+    id: &RpcId,
+    code: i32,
+    message: &str,
+    data: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut error = serde_json::json!({ "code": code, "message": message });
+    if let Some(data) = data {
+        error["data"] = data;
+    }
+    serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": error })
+}
+
+/// The JSON-RPC body of a 401: what was wrong, and what the person can do.
+fn unauthorized_body(challenge: &Challenge, id: &RpcId) -> serde_json::Value {
+    let message = match challenge.description() {
+        None => "Unauthorized: this MCP server needs an access token; sign in (the \
+                 WWW-Authenticate header names the protected resource metadata)"
+            .to_owned(),
+        Some(description) => format!("Unauthorized: {description}; sign in again"),
+    };
+    let data = challenge
+        .error_code()
+        .map(|error| serde_json::json!({ "error": error }));
+    rpc_error(id, RPC_UNAUTHORIZED, &message, data)
 }
 
 fn json_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -120,18 +186,33 @@ impl GateError {
                 "forbidden",
                 "This Origin is not allowed",
             ),
-            GateError::NoBearer(challenge) => challenge
-                .with_param("resource_metadata", metadata)
-                .with_param("scope", &gate.challenge_scope)
-                .into_response(),
-            GateError::InvalidToken(err) => Challenge::invalid_token(&err)
-                .with_param("resource_metadata", metadata)
-                .with_param("scope", &gate.challenge_scope)
-                .into_response(),
+            GateError::NoBearer(challenge, id) => {
+                let body = unauthorized_body(&challenge, &id);
+                challenge
+                    .with_param("resource_metadata", metadata)
+                    .with_param("scope", &gate.challenge_scope)
+                    .into_response_with_body(body)
+            }
+            GateError::InvalidToken(err, id) => {
+                let challenge = Challenge::invalid_token(&err);
+                let body = unauthorized_body(&challenge, &id);
+                challenge
+                    .with_param("resource_metadata", metadata)
+                    .with_param("scope", &gate.challenge_scope)
+                    .into_response_with_body(body)
+            }
             GateError::Unavailable => Challenge::unavailable().into_response(),
-            GateError::InsufficientScope(scope) => Challenge::insufficient_scope(scope)
-                .with_param("resource_metadata", metadata)
-                .into_response(),
+            GateError::InsufficientScope(refusal, id) => {
+                let body = rpc_error(
+                    &id,
+                    Refusal::RPC_CODE,
+                    &refusal.message(),
+                    Some(refusal.data()),
+                );
+                Challenge::insufficient_scope(refusal.scope())
+                    .with_param("resource_metadata", metadata)
+                    .into_response_with_body(body)
+            }
             GateError::SessionNotFound => {
                 (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
             }
@@ -152,6 +233,8 @@ impl GateError {
 /// The JSON-RPC fields the layer looks at; everything else is skipped unparsed.
 #[derive(Deserialize)]
 struct Peek<'a> {
+    #[serde(default)]
+    id: RpcId,
     #[serde(borrow, default)]
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -164,31 +247,54 @@ struct PeekParams<'a> {
     name: Option<Cow<'a, str>>,
 }
 
-/// The first known tool in a `tools/call` (or a batch holding some) that `token` may not
-/// call. Bodies that are not JSON-RPC pass through: rmcp answers them.
-fn forbidden_tool(body: &[u8], token: &VerifiedToken) -> Option<ToolName> {
-    let check = |peek: &Peek<'_>| {
+/// The first `tools/call` (alone or in a batch) of a known tool whose scope `token` lacks
+/// while a step-up may help, with the refusal and the request's `id`. Calls the user has
+/// no permission for pass, as do bodies that are not JSON-RPC: rmcp answers them.
+fn step_up_needed(body: &[u8], token: &VerifiedToken) -> Option<(Refusal, RpcId)> {
+    let check = |peek: Peek<'_>| {
         if peek.method.as_deref() != Some("tools/call") {
             return None;
         }
-        let name = peek.params.as_ref()?.name.as_deref()?;
-        ToolName::from_name(name).filter(|tool| !tool.allowed_for(token))
+        let tool = ToolName::from_name(peek.params.as_ref()?.name.as_deref()?)?;
+        match Refusal::of(tool, tool.access_for(token))? {
+            refusal @ Refusal::StepUp(_) => Some((refusal, peek.id)),
+            Refusal::NotPermitted(_) => None,
+        }
     };
     let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first == b'[' {
         let batch: Vec<Peek<'_>> = serde_json::from_slice(body).ok()?;
-        batch.iter().find_map(check)
+        // A batch has no one id to answer with.
+        batch
+            .into_iter()
+            .find_map(check)
+            .map(|(refusal, _)| (refusal, None))
     } else {
-        let single: Peek<'_> = serde_json::from_slice(body).ok()?;
-        check(&single)
+        check(serde_json::from_slice(body).ok()?)
     }
+}
+
+/// The `id` of a single JSON-RPC request, if it has one.
+fn request_id(body: &[u8]) -> RpcId {
+    serde_json::from_slice::<Peek<'_>>(body).ok()?.id
 }
 
 /// Reads and drops a request body, up to [`MAX_BODY_BYTES`]; past that (or on a read
 /// error) it stops, and hyper closes the connection, which is then the right thing to do.
-async fn drain(body: Body) {
+/// Returns the body when all of it fits in [`PEEK_UNAUTHENTICATED_BYTES`].
+async fn drain(body: Body) -> Option<Vec<u8>> {
     let mut frames = Limited::new(body, MAX_BODY_BYTES);
-    while let Some(Ok(_frame)) = frames.frame().await {}
+    let mut kept = Some(Vec::new());
+    while let Some(Ok(frame)) = frames.frame().await {
+        if let (Some(buffer), Ok(data)) = (kept.as_mut(), frame.into_data()) {
+            if buffer.len() + data.len() <= PEEK_UNAUTHENTICATED_BYTES {
+                buffer.extend_from_slice(&data);
+            } else {
+                kept = None;
+            }
+        }
+    }
+    kept
 }
 
 impl Gate {
@@ -220,7 +326,7 @@ impl Gate {
                 Some(_) => "malformed_request",
             };
             self.inner.metrics.token_rejection(reason);
-            GateError::NoBearer(challenge)
+            GateError::NoBearer(challenge, None)
         })?;
         match self.inner.verifier.verify(raw).await {
             Ok(token) => Ok(Caller {
@@ -233,7 +339,7 @@ impl Gate {
                 if err.is_unavailable() {
                     Err(GateError::Unavailable)
                 } else {
-                    Err(GateError::InvalidToken(err))
+                    Err(GateError::InvalidToken(err, None))
                 }
             }
         }
@@ -253,9 +359,13 @@ impl Gate {
                 // connection, so hyper closes it without saying so, and a client that reuses
                 // it for its next request (the discovery after every first 401) sees "server
                 // disconnected". Drain the body first, without keeping it: nobody gets to
-                // make the server hold memory before they have a valid token.
-                drain(body).await;
-                return Err(refusal);
+                // make the server hold more than a small peek before they have a valid token.
+                let id = drain(body).await.and_then(|kept| request_id(&kept));
+                return Err(match refusal {
+                    GateError::NoBearer(challenge, _) => GateError::NoBearer(challenge, id),
+                    GateError::InvalidToken(err, _) => GateError::InvalidToken(err, id),
+                    other => other,
+                });
             }
         };
         // Only an authenticated caller's body is kept (bounded), for the step-up peek.
@@ -272,39 +382,45 @@ impl Gate {
         };
         let subject: Arc<str> = Arc::from(caller.token.subject.as_str());
 
+        let version = era::request_version(&parts.headers, body.as_deref());
+        if self.inner.stateless || era::is_sessionless(version.as_deref()) {
+            // No sessions in this era, or on this server: the header means nothing here.
+            parts.headers.remove(MCP_SESSION_ID);
+        }
         let session_id = parts
             .headers
             .get(MCP_SESSION_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        if let Some(id) = &session_id {
+        let framing = match &session_id {
             // A session is its opener's: another user presenting the id gets the same
             // answer as for an unknown id, so ids of other users' sessions cannot be probed.
-            match self.inner.sessions.get(id).await {
-                Some(owner) if owner == subject => {}
+            Some(id) => match self.inner.sessions.get(id).await {
+                Some(entry) if entry.owner == subject => entry.framing,
                 Some(_) => {
                     tracing::warn!("refused a session id presented by another user");
                     return Err(GateError::SessionNotFound);
                 }
                 None => return Err(GateError::SessionNotFound),
-            }
-        }
+            },
+            None => SseFraming::for_version(version.as_deref()),
+        };
 
         if let Some(bytes) = &body
-            && let Some(tool) = forbidden_tool(bytes, &caller.token)
+            && let Some((refusal, id)) = step_up_needed(bytes, &caller.token)
         {
             self.inner
                 .metrics
-                .tool_call(tool.as_str(), "insufficient_scope");
-            let scope = tool.permission().unwrap_or_default();
-            return Err(GateError::InsufficientScope(scope));
+                .tool_call(refusal.tool().as_str(), "insufficient_scope");
+            return Err(GateError::InsufficientScope(refusal, id));
         }
         let body = body.map_or_else(Body::empty, Body::from);
         // The raw token travels on only inside `Caller` (whose Debug hides it): rmcp, its
         // logs and the tools see the request without the credential.
         parts.headers.remove(header::AUTHORIZATION);
         parts.extensions.insert(caller);
-        let response = next.run(Request::from_parts(parts, body)).await;
+        parts.extensions.insert(framing);
+        let mut response = next.run(Request::from_parts(parts, body)).await;
 
         match (&session_id, method) {
             (None, _) => {
@@ -313,11 +429,21 @@ impl Gate {
                     .get(MCP_SESSION_ID)
                     .and_then(|v| v.to_str().ok())
                 {
-                    self.inner.sessions.insert(new_id.to_owned(), subject).await;
+                    let entry = SessionEntry {
+                        owner: subject,
+                        framing,
+                    };
+                    self.inner.sessions.insert(new_id.to_owned(), entry).await;
                 }
             }
             (Some(id), Method::DELETE) if response.status().is_success() => {
                 self.inner.sessions.invalidate(id).await;
+                if response.status() == StatusCode::ACCEPTED {
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    *response.body_mut() = Body::empty();
+                    response.headers_mut().remove(header::CONTENT_TYPE);
+                    response.headers_mut().remove(header::CONTENT_LENGTH);
+                }
             }
             _ => {}
         }
@@ -337,45 +463,74 @@ pub(crate) async fn guard(State(gate): State<Gate>, request: Request, next: Next
 mod tests {
     use super::*;
 
-    fn token(permissions: &[&str]) -> VerifiedToken {
+    fn token(scope: &[&str], permissions: &[&str]) -> VerifiedToken {
+        let owned = |items: &[&str]| items.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
         VerifiedToken {
             subject: "auth0|user".to_owned(),
-            scopes: Vec::new(),
-            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            scopes: owned(scope),
+            permissions: Some(owned(permissions)),
             client_id: None,
             expires_at: 0,
             claims: serde_json::Map::new(),
         }
     }
 
+    fn call(name: &str) -> String {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"{name}","arguments":{{"x":[1,2]}}}}}}"#
+        )
+    }
+
     #[test]
-    fn peeks_at_tools_call_only() {
-        let user = token(&["tool:whoami"]);
-        let call = |name: &str| {
-            format!(
-                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{name}","arguments":{{"x":[1,2]}}}}}}"#
-            )
-        };
+    fn peeks_at_tools_call_only_and_steps_up_only_where_consent_helps() {
+        // Admin's user, whose client was granted only tool:whoami.
+        let narrowed = token(&["tool:whoami"], &["tool:whoami", "tool:greet"]);
+        let step_up = Some((Refusal::StepUp(ToolName::Greet), Some(serde_json::json!(7))));
+        assert_eq!(step_up_needed(call("greet").as_bytes(), &narrowed), step_up);
+        assert_eq!(step_up_needed(call("whoami").as_bytes(), &narrowed), None);
         assert_eq!(
-            forbidden_tool(call("greet").as_bytes(), &user),
-            Some(ToolName::Greet)
+            step_up_needed(call("no_such_tool").as_bytes(), &narrowed),
+            None
         );
-        assert_eq!(forbidden_tool(call("whoami").as_bytes(), &user), None);
-        assert_eq!(forbidden_tool(call("no_such_tool").as_bytes(), &user), None);
         assert_eq!(
-            forbidden_tool(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, &user),
+            step_up_needed(
+                br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+                &narrowed
+            ),
             None
         );
         // An escaped name is still the same tool.
         assert_eq!(
-            forbidden_tool(call(r"gr\u0065et").as_bytes(), &user),
-            Some(ToolName::Greet)
+            step_up_needed(call(r"gr\u0065et").as_bytes(), &narrowed),
+            step_up
         );
+        // A batch has no one id.
         let batch = format!("[{}]", call("greet"));
         assert_eq!(
-            forbidden_tool(batch.as_bytes(), &user),
-            Some(ToolName::Greet)
+            step_up_needed(batch.as_bytes(), &narrowed),
+            Some((Refusal::StepUp(ToolName::Greet), None))
         );
-        assert_eq!(forbidden_tool(b"not json", &user), None);
+        assert_eq!(step_up_needed(b"not json", &narrowed), None);
+
+        // A user without the permission: no step-up, rmcp answers the JSON-RPC error.
+        let user = token(&["tool:whoami"], &["tool:whoami"]);
+        assert_eq!(step_up_needed(call("greet").as_bytes(), &user), None);
+    }
+
+    #[test]
+    fn a_refused_request_is_answered_with_its_id() {
+        assert_eq!(
+            request_id(call("greet").as_bytes()),
+            Some(serde_json::json!(7))
+        );
+        assert_eq!(
+            request_id(br#"{"jsonrpc":"2.0","id":"a","method":"initialize"}"#),
+            Some(serde_json::json!("a"))
+        );
+        assert_eq!(
+            request_id(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            None
+        );
+        assert_eq!(request_id(b"[]"), None);
     }
 }

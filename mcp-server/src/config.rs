@@ -310,16 +310,38 @@ impl TryFrom<Cli> for Config {
     }
 }
 
+/// RFC 9728 §3's well-known URI suffix, relative.
+const WELL_KNOWN_PROTECTED_RESOURCE: &str = ".well-known/oauth-protected-resource";
+
 impl Config {
     /// The MCP endpoint's public URL.
     pub(crate) fn mcp_endpoint(&self) -> Url {
         self.server_url.join("mcp").expect("a relative path joins")
     }
 
-    /// The RFC 9728 metadata URL clients are pointed at from `WWW-Authenticate`.
+    /// The RFC 9728 metadata document of this resource (AUTH0_AUDIENCE), relative to
+    /// MCP_SERVER_URL: `.well-known/oauth-protected-resource` followed by the audience's path
+    /// below MCP_SERVER_URL (§3.1: the well-known segment goes between the host and the
+    /// path, and a terminating `/` is dropped). So `http://localhost:3001/` has the root
+    /// document and `http://localhost:3001/mcp` has `…/oauth-protected-resource/mcp`. An
+    /// audience that is not under MCP_SERVER_URL (warned about at start) gets the root one.
+    pub(crate) fn resource_metadata_path(&self) -> String {
+        let suffix = self
+            .audience
+            .strip_prefix(self.server_url.as_str())
+            .unwrap_or_default();
+        if suffix.is_empty() {
+            WELL_KNOWN_PROTECTED_RESOURCE.to_owned()
+        } else {
+            format!("{WELL_KNOWN_PROTECTED_RESOURCE}/{suffix}")
+        }
+    }
+
+    /// The RFC 9728 metadata URL clients are pointed at from `WWW-Authenticate`: the one
+    /// document this server serves, whose `resource` is AUTH0_AUDIENCE (§3.3).
     pub(crate) fn resource_metadata_url(&self) -> Url {
         self.server_url
-            .join(".well-known/oauth-protected-resource")
+            .join(&self.resource_metadata_path())
             .expect("a relative path joins")
     }
 
@@ -382,6 +404,33 @@ mod tests {
         assert_eq!(config.exchange_connect_timeout, Duration::from_secs(2));
         assert_eq!(config.exchange_timeout, Duration::from_secs(5));
         assert_eq!(config.listen.port(), 3001);
+    }
+
+    #[test]
+    fn the_metadata_document_is_where_rfc_9728_derives_it_from_the_audience() {
+        let cases = [
+            (
+                "http://localhost:3001/",
+                "http://localhost:3001/.well-known/oauth-protected-resource",
+            ),
+            (
+                "http://localhost:3001/mcp",
+                "http://localhost:3001/.well-known/oauth-protected-resource/mcp",
+            ),
+            (
+                "http://localhost:3001/mcp/",
+                "http://localhost:3001/.well-known/oauth-protected-resource/mcp/",
+            ),
+            // Not under MCP_SERVER_URL: the root document (and a warning at start).
+            (
+                "https://api.example.com/",
+                "http://localhost:3001/.well-known/oauth-protected-resource",
+            ),
+        ];
+        for (audience, url) in cases {
+            let config = parse(&["--auth0-audience", audience]).unwrap();
+            assert_eq!(config.resource_metadata_url().as_str(), url, "{audience}");
+        }
     }
 
     #[test]

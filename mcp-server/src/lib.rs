@@ -17,6 +17,7 @@
 //!
 //! In front of rmcp, on `/mcp`:
 //! - `auth`: the gate — Origin check, bearer token, session owner, step-up 403.
+//! - `era`: which protocol revision a request speaks (SSE priming, sessions or none).
 //! - `caller`: what the gate hands the tools (the verified token, the raw subject token).
 //! - `permissions`: which tool needs which permission (one table for every check).
 //! - `discovery`: RFC 9728 protected resource metadata, and the re-served RFC 8414 metadata.
@@ -28,7 +29,8 @@
 //! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
 //!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
-//! (`caller`, `permissions`, `greet`) → (`exchange`, `upstream`) → (`outbound`, `metrics`).
+//! (`era`, `caller`, `permissions`, `greet`) → (`exchange`, `upstream`) → (`outbound`,
+//! `metrics`).
 //!
 //! # Public surface
 //!
@@ -48,6 +50,7 @@ mod auth;
 mod caller;
 mod config;
 mod discovery;
+mod era;
 pub mod exchange;
 pub mod greet;
 pub mod metrics;

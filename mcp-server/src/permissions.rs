@@ -2,8 +2,12 @@
 //! decide — `tools/list` (a caller sees only what it may call), the HTTP layer's step-up
 //! check (`auth`: an HTTP 403 before rmcp runs) and `tools/call` itself (the second line) —
 //! and by the discovery documents (`scopes_supported`) and the 401 challenge (`scope`).
+//!
+//! Whether a token grants a permission is `bearer_auth::Access` (only `scope` grants;
+//! Auth0's `permissions` says whether a step-up can help), the same rule upstream-api
+//! applies to `read:private`.
 
-use bearer_auth::VerifiedToken;
+use bearer_auth::{Access, VerifiedToken};
 
 /// The permission the `whoami` tool needs (the contract's, as every default of the stack).
 pub(crate) const PERMISSION_WHOAMI: &str = contract::tools::PERMISSION_WHOAMI;
@@ -51,9 +55,80 @@ impl ToolName {
         }
     }
 
-    /// True when `token` may call this tool (the permission in `scope` or `permissions`).
-    pub(crate) fn allowed_for(self, token: &VerifiedToken) -> bool {
-        self.permission().is_none_or(|p| token.allows(p))
+    /// What `token` says about calling this tool: granted when its permission is in the
+    /// token's `scope` (or it needs none).
+    pub(crate) fn access_for(self, token: &VerifiedToken) -> Access {
+        self.permission()
+            .map_or(Access::Granted, |p| token.access(p))
+    }
+
+    /// True when `tools/list` shows this tool to `token`'s user: it can be called now, or
+    /// after the user consents to its permission (which `permissions` says the user has).
+    pub(crate) fn listed_for(self, token: &VerifiedToken) -> bool {
+        self.permission()
+            .is_none_or(|p| token.may_use_after_consent(p))
+    }
+}
+
+/// Why a call of a known tool is refused, in words a person can act on. The same words
+/// reach every client: in the JSON-RPC body of the gate's HTTP 403 (`StepUp`) and in the
+/// JSON-RPC error of `tools/call` (`NotPermitted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The user has (or may have) the permission, but this token's `scope` lacks it:
+    /// authorizing again with it helps (HTTP 403 `insufficient_scope`).
+    StepUp(ToolName),
+    /// The token's `permissions` claim says the user does not have it: no step-up helps.
+    NotPermitted(ToolName),
+}
+
+impl Refusal {
+    /// The JSON-RPC error code of a refused tool call, in the gate's 403 body and in
+    /// `tools/call`'s error alike: an implementation-defined server error (JSON-RPC 2.0 §5.1
+    /// reserves -32000 to -32099 for them).
+    pub(crate) const RPC_CODE: i32 = -32003;
+
+    /// The refusal for `tool` given `access`, or `None` when the call may proceed.
+    pub(crate) fn of(tool: ToolName, access: Access) -> Option<Refusal> {
+        match access {
+            Access::Granted => None,
+            Access::NeedsConsent | Access::NotInScope => Some(Refusal::StepUp(tool)),
+            Access::NotPermitted => Some(Refusal::NotPermitted(tool)),
+        }
+    }
+
+    /// The tool refused.
+    pub(crate) fn tool(self) -> ToolName {
+        match self {
+            Refusal::StepUp(tool) | Refusal::NotPermitted(tool) => tool,
+        }
+    }
+
+    /// The permission the tool needs.
+    pub(crate) fn scope(self) -> &'static str {
+        self.tool().permission().unwrap_or_default()
+    }
+
+    /// The message shown to the person: which tool, which scope, what to do. It starts as
+    /// Auth0's sample's message does, so people who know that one recognise it.
+    pub(crate) fn message(self) -> String {
+        let (tool, scope) = (self.tool().as_str(), self.scope());
+        match self {
+            Refusal::StepUp(_) => format!(
+                "Missing required scopes: ['{scope}']. The {tool} tool needs {scope}, which \
+                 this access token was not granted: authorize again and consent to {scope}."
+            ),
+            Refusal::NotPermitted(_) => format!(
+                "Missing required scopes: ['{scope}']. The {tool} tool needs the {scope} \
+                 permission, which your user does not have; authorizing again will not help: \
+                 ask an administrator for it."
+            ),
+        }
+    }
+
+    /// The JSON-RPC error's `data`: the same facts for programs.
+    pub(crate) fn data(self) -> serde_json::Value {
+        serde_json::json!({ "tool": self.tool().as_str(), "required_scopes": [self.scope()] })
     }
 }
 

@@ -1,6 +1,6 @@
-//! Assembles the HTTP application: rmcp's Streamable HTTP service behind the gate
-//! (`auth`), the discovery documents (`discovery`), the operational routes (`ops`), CORS,
-//! metrics and tracing.
+//! Assembles the HTTP application: rmcp's Streamable HTTP service (twice: with and without
+//! SSE priming events, see `era`) behind the gate (`auth`), the discovery documents
+//! (`discovery`), the operational routes (`ops`), CORS, metrics and tracing.
 //!
 //! The `Host` allow-list (rmcp's DNS-rebinding defence) and the `Origin` allow-list (the
 //! gate's) are derived here from MCP_SERVER_URL, MCP_ALLOWED_HOSTS and MCP_ALLOWED_ORIGINS.
@@ -9,9 +9,12 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
+    body::Body,
+    extract::{Request, State},
     http::{HeaderName, HeaderValue, Method, header},
     middleware,
-    routing::get,
+    response::Response,
+    routing::{any, get},
 };
 use bearer_auth::Verifier;
 use rmcp::transport::streamable_http_server::{
@@ -26,6 +29,7 @@ use tower_http::{
 use crate::auth::{self, Gate, MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::discovery::{self, Discovery};
+use crate::era::SseFraming;
 use crate::greet::Greeter;
 use crate::metrics::Metrics;
 use crate::ops;
@@ -91,6 +95,27 @@ fn cors(config: &Config) -> Option<CorsLayer> {
     )
 }
 
+/// rmcp's Streamable HTTP service for this server's tools.
+type McpService = StreamableHttpService<McpTools, LocalSessionManager>;
+
+/// The two rmcp services behind the gate, alike but for SSE priming events (`era`): rmcp
+/// 3.11 can turn them on or off only per service. Each has its own sessions; a session
+/// stays with the service that opened it (the gate remembers which).
+#[derive(Clone)]
+struct McpServices {
+    primed: McpService,
+    plain: McpService,
+}
+
+/// `/mcp`: the request goes to the service of the framing the gate chose.
+async fn serve_mcp(State(services): State<McpServices>, request: Request) -> Response {
+    let service = match request.extensions().get::<SseFraming>() {
+        Some(SseFraming::Plain) => &services.plain,
+        Some(SseFraming::Primed) | None => &services.primed,
+    };
+    service.handle(request).await.map(Body::new)
+}
+
 /// What the router is assembled from; `App::build_on` makes them.
 pub(crate) struct Parts {
     /// Verifies inbound tokens on /mcp; /ready reports whether it has keys.
@@ -122,28 +147,37 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
         .with_allowed_hosts(allowed_hosts(config))
         .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_cancellation_token(sessions);
-    let mcp_service = StreamableHttpService::new(
-        move || Ok(tools.clone()),
-        Arc::new(LocalSessionManager::default()),
-        rmcp_config,
-    );
+    let service = |sse_retry: Option<Duration>| {
+        let tools = tools.clone();
+        let mut session_manager = LocalSessionManager::default();
+        session_manager.session_config.sse_retry = sse_retry;
+        StreamableHttpService::new(
+            move || Ok(tools.clone()),
+            Arc::new(session_manager),
+            rmcp_config.clone().with_sse_retry(sse_retry),
+        )
+    };
+    let services = McpServices {
+        primed: service(rmcp_config.sse_retry),
+        plain: service(None),
+    };
     let gate = Gate::new(
         verifier.clone(),
         metrics.clone(),
         config.resource_metadata_url().to_string(),
         allowed_origins(config),
+        config.stateless,
     );
     let mcp = Router::new()
-        .route_service("/mcp", mcp_service)
+        .route("/mcp", any(serve_mcp).with_state(services))
         .layer(middleware::from_fn_with_state(gate, auth::guard));
 
+    // One protected resource metadata document, where RFC 9728 §3.1 puts it for
+    // AUTH0_AUDIENCE: a second one would have to name another `resource` (§3.3), one that
+    // no token carries.
     let well_known = Router::new()
         .route(
-            "/.well-known/oauth-protected-resource",
-            get(discovery::protected_resource),
-        )
-        .route(
-            "/.well-known/oauth-protected-resource/mcp",
+            &format!("/{}", config.resource_metadata_path()),
             get(discovery::protected_resource),
         )
         .route(

@@ -1,8 +1,9 @@
 //! The MCP tools and the rmcp `ServerHandler` that serves them.
 //!
 //! Which tool needs which permission is the table in `permissions`: `tools/list` shows a
-//! caller only what it may call, and `tools/call` re-checks it as a second line behind the
-//! HTTP layer's step-up 403. The caller comes from the request's extensions (`caller`),
+//! caller what it may call now or after consenting, and `tools/call` refuses with a
+//! JSON-RPC error naming the tool and the permission when the user lacks it (the HTTP
+//! layer has already answered 403 step-up where asking again helps). The caller comes from the request's extensions (`caller`),
 //! where the HTTP layer put it.
 
 use std::sync::Arc;
@@ -16,8 +17,8 @@ use rmcp::{
     },
     model::{
         CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
-        Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ResultType,
-        ServerCapabilities, ServerConfig, Tool,
+        Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
+        ResultType, ServerCapabilities, ServerConfig, Tool,
     },
     service::RequestContext,
     tool, tool_router,
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::caller::Caller;
 use crate::greet::{GreetOutput, Greeter};
 use crate::metrics::Metrics;
-use crate::permissions::ToolName;
+use crate::permissions::{Refusal, ToolName};
 
 /// `get_current_time`'s result.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -88,6 +89,28 @@ fn caller_of(context: &RequestContext<RoleServer>) -> Option<&Caller> {
         .and_then(|parts| parts.extensions.get::<Caller>())
 }
 
+/// Who this server is: `initialize`'s `serverInfo`, and the `_meta` of 2026-07-28 results.
+fn implementation() -> Implementation {
+    Implementation::new("mcp-server", env!("CARGO_PKG_VERSION"))
+}
+
+/// True when the request speaks 2026-07-28 or later.
+fn is_modern(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+}
+
+/// The `_meta` of a 2026-07-28 result: the server names itself on every result (a SHOULD
+/// of the 2026-07-28 `basic#_meta` rules, since there is no `initialize` to do it).
+fn server_info_meta() -> MetaObject {
+    let mut meta = MetaObject::new();
+    let info = serde_json::to_value(implementation()).unwrap_or_default();
+    meta.0
+        .insert("io.modelcontextprotocol/serverInfo".to_owned(), info);
+    meta
+}
+
 fn no_caller() -> ErrorData {
     ErrorData::internal_error("no authenticated caller on this request", None)
 }
@@ -130,7 +153,7 @@ impl McpTools {
             sub: token.subject.clone(),
             client_id: token.client_id.clone(),
             scopes: token.scopes.clone(),
-            permissions: token.permissions.clone(),
+            permissions: token.permissions.clone().unwrap_or_default(),
             claims,
         }))
     }
@@ -155,12 +178,17 @@ impl McpTools {
             .greet(&caller.token, caller.subject_token.expose(), args.name)
             .await
             .map_err(|e| e.to_string())?;
-        // The text is the greeting a person reads; the structured content carries the
-        // upstream answer for programs. `Json<T>` would make the text a JSON dump instead.
+        // The text is what a person reads: the greeting and, as in Auth0's sample, the
+        // upstream API's answer (what proves the exchange worked, for hosts that show text
+        // only). The structured content carries the same for programs.
         let structured =
             serde_json::to_value(&output).map_err(|e| format!("serialising the greeting: {e}"))?;
+        let text = format!(
+            "{}\nUpstream API Response: {}",
+            output.message, output.upstream
+        );
         let mut result = CallToolResult::structured(structured);
-        result.content = vec![ContentBlock::text(output.message)];
+        result.content = vec![ContentBlock::text(text)];
         Ok(result)
     }
 }
@@ -168,7 +196,7 @@ impl McpTools {
 impl ServerHandler for McpTools {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("mcp-server", env!("CARGO_PKG_VERSION")))
+            .with_server_info(implementation())
             .with_instructions(
                 "Tools are gated by your permissions: get_current_time (none), \
                  whoami (tool:whoami), greet (tool:greet).",
@@ -190,17 +218,15 @@ impl ServerHandler for McpTools {
             .list_all()
             .into_iter()
             .filter(|tool| {
-                ToolName::from_name(&tool.name).is_some_and(|t| t.allowed_for(&caller.token))
+                ToolName::from_name(&tool.name).is_some_and(|t| t.listed_for(&caller.token))
             })
             .collect();
         // The list depends on who asks: it may be cached only by this user's client.
-        let modern = context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let modern = is_modern(&context);
         Ok(ListToolsResult {
             result_type: Some(ResultType::COMPLETE),
             tools,
-            meta: None,
+            meta: modern.then(server_info_meta),
             next_cursor: None,
             ttl_ms: modern.then_some(0),
             cache_scope: modern.then_some(CacheScope::Private),
@@ -212,26 +238,37 @@ impl ServerHandler for McpTools {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let tool = ToolName::from_name(&request.name);
-        let label = tool.map_or("unknown", ToolName::as_str);
-        // The HTTP layer already answered 403 for a tool the token does not allow; this
-        // is the second line, should a request ever reach here another way.
-        if let Some(tool) = tool {
-            let caller = caller_of(&context).ok_or_else(no_caller)?;
-            if !tool.allowed_for(&caller.token) {
-                self.metrics.tool_call(label, "insufficient_scope");
-                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                    "{} needs the {} permission",
-                    tool.as_str(),
-                    tool.permission().unwrap_or_default()
-                ))])
-                .into());
-            }
+        let Some(tool) = ToolName::from_name(&request.name) else {
+            self.metrics.tool_call("unknown", "protocol_error");
+            // MCP's answer for an unknown tool (-32602), naming it.
+            return Err(ErrorData::invalid_params(
+                format!("Unknown tool: {}", request.name),
+                Some(serde_json::json!({ "tool": request.name })),
+            ));
+        };
+        let label = tool.as_str();
+        // The HTTP layer already answered 403 where a step-up helps; a user without the
+        // permission, or a request that reached here another way, is refused here.
+        let caller = caller_of(&context).ok_or_else(no_caller)?;
+        if let Some(refusal) = Refusal::of(tool, tool.access_for(&caller.token)) {
+            self.metrics.tool_call(label, "insufficient_scope");
+            return Err(ErrorData::new(
+                rmcp::model::ErrorCode(Refusal::RPC_CODE),
+                refusal.message(),
+                Some(refusal.data()),
+            ));
         }
-        let result = self
+        let modern = is_modern(&context);
+        let mut result = self
             .router
             .call(ToolCallContext::new(self, request, context))
             .await;
+        if modern && let Ok(CallToolResponse::Complete(complete)) = &mut result {
+            complete
+                .meta
+                .get_or_insert_default()
+                .extend(server_info_meta());
+        }
         let outcome = match &result {
             Err(_) => "protocol_error",
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "error",

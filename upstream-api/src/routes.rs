@@ -9,7 +9,8 @@ use bearer_auth::{Authenticated, BearerAuthLayer, Challenge, Verifier};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-/// The permission `GET /api/private-scope` requires, in `scope` or `permissions`.
+/// The permission `GET /api/private-scope` requires, in the token's `scope` (an Auth0
+/// `permissions` claim alone does not grant it: `bearer_auth::Access`).
 pub(crate) const READ_PRIVATE: &str = "read:private";
 
 /// Every non-authentication error this API answers, with its fixed wire format
@@ -73,21 +74,16 @@ async fn private_scope(
     State(state): State<AppState>,
     Authenticated(token): Authenticated,
 ) -> Response {
-    if !token.allows(READ_PRIVATE) {
-        tracing::debug!(sub = %token.subject, "token lacks read:private");
+    let access = token.access(READ_PRIVATE);
+    if !access.is_granted() {
+        tracing::debug!(sub = %token.subject, ?access, "token's scope lacks read:private");
         return state
             .auth
             .challenge(Challenge::insufficient_scope(READ_PRIVATE))
             .into_response();
     }
-    // What the token grants, from `scope` and Auth0's `permissions`, without repeats.
-    let mut scopes = token.scopes.clone();
-    for permission in &token.permissions {
-        if !scopes.contains(permission) {
-            scopes.push(permission.clone());
-        }
-    }
-    Json(json!({ "msg": "Hello from upstream API", "sub": token.subject, "scopes": scopes }))
+    // What the token grants: its `scope`.
+    Json(json!({ "msg": "Hello from upstream API", "sub": token.subject, "scopes": token.scopes }))
         .into_response()
 }
 

@@ -117,10 +117,14 @@ async fn private_scope_answers_each_token_as_rfc_6750_says() {
             None,
         ),
         (
-            "read:private in permissions",
-            Some(token(json!({ "permissions": ["read:private"] }))),
-            StatusCode::OK,
-            None,
+            // Auth0's `permissions` lists what the user has, not what this client was
+            // granted: only `scope` grants (RFC 9068 §2.2.3).
+            "read:private in permissions only",
+            Some(token(
+                json!({ "scope": "openid", "permissions": ["read:private"] }),
+            )),
+            StatusCode::FORBIDDEN,
+            insufficient.clone(),
         ),
         (
             "no token",

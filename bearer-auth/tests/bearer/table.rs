@@ -7,7 +7,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bearer_auth::testkit::{ManualClock, SigningKey, claims_at};
-use bearer_auth::{Algorithm, TokenError, VerifierConfig};
+use bearer_auth::{Access, Algorithm, TokenError, VerifierConfig};
 use serde_json::{Value, json};
 
 use crate::{AUDIENCE, quick_settings, ready, server_with_key, verifier_at};
@@ -419,14 +419,15 @@ async fn a_verified_token_carries_its_typed_claims() {
     // Assert
     assert_eq!(verified.subject, "auth0|admin");
     assert_eq!(verified.scopes, ["openid", "read:private"]);
-    assert_eq!(verified.permissions, ["tool:greet"]);
+    assert_eq!(verified.permissions, Some(vec!["tool:greet".to_owned()]));
     assert_eq!(verified.client_id.as_deref(), Some("mcp-server-client"));
     assert_eq!(verified.expires_at, exp);
     assert_eq!(verified.claims["azp"], "mcp-server-client");
-    assert!(verified.allows("read:private"));
-    assert!(verified.allows("tool:greet"));
-    assert!(!verified.allows("tool:whoami"));
-    assert!(!verified.allows("read"));
+    // Only `scope` grants; `permissions` says the user could consent to tool:greet.
+    assert_eq!(verified.access("read:private"), Access::Granted);
+    assert_eq!(verified.access("tool:greet"), Access::NeedsConsent);
+    assert_eq!(verified.access("tool:whoami"), Access::NotPermitted);
+    assert_eq!(verified.access("read"), Access::NotPermitted);
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 try:
     import httpx2
@@ -141,12 +141,17 @@ class HeadlessBrowser:
 
     username: str
     password: str
+    # Scopes the person does not grant on the first authorization (the client asked for
+    # them, the person took them out): a later step-up has to ask again.
+    withhold_at_first: frozenset[str] = frozenset()
     authorize_urls: list[str] = field(default_factory=list)
     consents: int = 0
     _result: AuthorizationCodeResult | None = None
 
     async def redirect(self, authorize_url: str) -> None:
         self.authorize_urls.append(authorize_url)
+        if len(self.authorize_urls) == 1 and self.withhold_at_first:
+            authorize_url = without_scopes(authorize_url, self.withhold_at_first)
         # Each authorization gets a fresh cookie jar, as a private browser window would.
         async with httpx2.AsyncClient(timeout=15.0, follow_redirects=False) as http:
             page = await http.get(authorize_url)
@@ -268,6 +273,14 @@ def scopes_of(url: str) -> set[str]:
     return set(" ".join(query.get("scope", [""])).split())
 
 
+def without_scopes(url: str, withheld: frozenset[str]) -> str:
+    """The authorize URL with some requested scopes taken out."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    query["scope"] = [" ".join(s for s in " ".join(query.get("scope", [""])).split() if s not in withheld)]
+    return parts._replace(query=urlencode(query, doseq=True)).geturl()
+
+
 async def admin_journey(mcp_url: str, mode: str) -> None:
     user = "admin@example.com"
     browser = HeadlessBrowser(user, DEMO_USERS[user])
@@ -306,6 +319,10 @@ async def admin_journey(mcp_url: str, mode: str) -> None:
             check("Python SDK" in greeting, f"greet did not greet by name: {greeting!r}")
             check(sub in greeting, f"greet's answer does not carry admin's sub {sub!r}: {greeting!r}")
             check(
+                "Upstream API Response: {" in greeting,
+                f"greet's text does not carry the upstream API's answer: {greeting!r}",
+            )
+            check(
                 greet.structured_content is not None,
                 "greet returned no structured content (the upstream API's JSON)",
             )
@@ -313,8 +330,36 @@ async def admin_journey(mcp_url: str, mode: str) -> None:
             check(len(browser.authorize_urls) == 1, "admin had to sign in more than once")
 
 
+async def step_up_journey(mcp_url: str, mode: str) -> None:
+    """admin has tool:greet but consents first to tool:whoami only: greet is listed, its call
+    is answered 403 insufficient_scope, the SDK authorizes again for tool:greet, and greet runs."""
+    user = "admin@example.com"
+    browser = HeadlessBrowser(user, DEMO_USERS[user], withhold_at_first=frozenset({"tool:greet"}))
+    storage = InMemoryTokenStorage()
+    async with httpx2.AsyncClient(auth=make_provider(mcp_url, browser, storage), timeout=30.0) as http:
+        async with Client(streamable_http_client(mcp_url, http_client=http), mode=mode) as client:
+            granted = set((storage.tokens.scope or "").split()) if storage.tokens else set()
+            check("tool:greet" not in granted, f"the first token already has tool:greet: {sorted(granted)}")
+            names = tool_names(await client.list_tools())
+            check("greet" in names, f"greet should be listed (admin can consent to it), saw {names}")
+
+            greet = await client.call_tool("greet", {"name": "step-up"})
+            check(not greet.is_error, f"greet failed after the step-up: {text_of(greet)}")
+            check(
+                len(browser.authorize_urls) == 2,
+                f"expected one step-up authorization after the 403, saw {len(browser.authorize_urls) - 1}",
+            )
+            step_up_scopes = scopes_of(browser.authorize_urls[-1])
+            check(
+                "tool:greet" in step_up_scopes,
+                f"the step-up authorization did not ask for tool:greet: {sorted(step_up_scopes)}",
+            )
+            log(f"[{mode}] {user}: step-up asked for {sorted(step_up_scopes)}; greet = {text_of(greet)!r}")
+
+
 async def user_journey(mcp_url: str, mode: str) -> None:
-    """user@example.com has tool:whoami only: greet is hidden, and calling it steps up."""
+    """user@example.com has tool:whoami only: greet is hidden, and calling it is refused with
+    an error naming tool:greet, without a step-up (asking again cannot help)."""
     user = "user@example.com"
     browser = HeadlessBrowser(user, DEMO_USERS[user])
     storage = InMemoryTokenStorage()
@@ -328,44 +373,20 @@ async def user_journey(mcp_url: str, mode: str) -> None:
             who = await client.call_tool("whoami", {})
             check(not who.is_error, f"whoami failed for {user}: {text_of(who)}")
 
-            # What mcp 2.3.0 does, as observed and asserted here: the server answers the greet call
-            # with HTTP 403 `insufficient_scope`, scope="tool:greet". The SDK's OAuthClientProvider
-            # (SEP-2350) re-authorizes once, asking for the union of its earlier scopes and the
-            # challenged one ("offline_access tool:greet tool:whoami"), so the browser signs in a
-            # second time; then it retries the request once. The user has no tool:greet permission,
-            # so the IdP grants the token without it ("offline_access tool:whoami"), the retry is
-            # refused with 403 again, and the SDK gives up: the streamable-HTTP transport turns the
-            # non-JSON-RPC 403 into MCPError -32603 "Server returned an error response". It does
-            # not loop. What matters for the user: one step-up sign-in asked for tool:greet, and
-            # greet did not run.
             before = len(browser.authorize_urls)
-            outcome: str
+            message = ""
             try:
-                result = await client.call_tool("greet", {"name": "step-up"})
-                outcome = f"a result (isError={result.is_error}): {text_of(result)!r}"
-                check(bool(result.is_error), f"greet ran for {user}, who lacks tool:greet: {outcome}")
+                result = await client.call_tool("greet", {"name": "refused"})
+                check(False, f"greet ran for {user}, who lacks tool:greet: {text_of(result)!r}")
             except MCPError as error:
-                outcome = f"MCP error {error.code}: {error.message}"
-            log(f"[{mode}] {user}: greet -> {outcome}")
-            check(
-                len(browser.authorize_urls) == before + 1,
-                f"expected exactly one step-up authorization after the 403, saw {len(browser.authorize_urls) - before}",
-            )
-            step_up_scopes = scopes_of(browser.authorize_urls[-1])
-            check(
-                "tool:greet" in step_up_scopes,
-                f"the step-up authorization did not ask for tool:greet: {sorted(step_up_scopes)}",
-            )
-            granted = set((storage.tokens.scope or "").split()) if storage.tokens else set()
-            check("tool:greet" not in granted, f"the IdP granted tool:greet to {user}: {sorted(granted)}")
-            log(
-                f"[{mode}] {user}: step-up asked for {sorted(step_up_scopes)}, "
-                f"granted {sorted(granted) or '(scope not reported)'}"
-            )
+                message = error.message
+            log(f"[{mode}] {user}: greet -> {message!r}")
+            check("tool:greet" in message, f"the refusal does not name tool:greet: {message!r}")
+            check(len(browser.authorize_urls) == before, "a refusal that asking again cannot fix started a step-up")
 
-            # The session still works after the refused step-up.
+            # The session still works after the refusal.
             names = tool_names(await client.list_tools(cache_mode="refresh"))
-            check(names == ["get_current_time", "whoami"], f"after the step-up {user} sees {names}")
+            check(names == ["get_current_time", "whoami"], f"after the refusal {user} sees {names}")
 
 
 async def guest_journey(mcp_url: str, mode: str) -> None:
@@ -428,7 +449,7 @@ async def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["admin", "user", "guest", "all"],
+        choices=["admin", "step-up", "user", "guest", "all"],
         default=os.environ.get("JOURNEY_ONLY", "all"),
         help="run one user's journey only (env JOURNEY_ONLY; default all)",
     )
@@ -436,7 +457,7 @@ async def main() -> int:
     args = parser.parse_args()
 
     modes = ["auto", "legacy"] if args.mode == "both" else [args.mode]
-    journeys = {"admin": admin_journey, "user": user_journey, "guest": guest_journey}
+    journeys = {"admin": admin_journey, "step-up": step_up_journey, "user": user_journey, "guest": guest_journey}
     selected = list(journeys) if args.only == "all" else [args.only]
     passed = 0
     failed = 0

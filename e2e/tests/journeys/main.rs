@@ -6,6 +6,7 @@
 //! and through the official Python MCP SDK.
 
 mod failures;
+mod fastmcp;
 mod greet;
 mod processes;
 mod python_sdk;

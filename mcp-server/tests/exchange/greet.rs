@@ -20,7 +20,7 @@ fn caller(sub: &str, claims: serde_json::Value) -> VerifiedToken {
     VerifiedToken {
         subject: sub.to_owned(),
         scopes: vec!["tool:greet".to_owned()],
-        permissions: vec!["tool:greet".to_owned()],
+        permissions: Some(vec!["tool:greet".to_owned()]),
         client_id: Some("demo-cli".to_owned()),
         expires_at: in_secs(3600),
         claims,

@@ -94,26 +94,69 @@ async fn an_unauthenticated_request_leads_to_the_authorization_server() {
     assert_eq!(proxied["token_endpoint"], as_metadata["token_endpoint"]);
 }
 
+/// The `resource_metadata` of a 401, and the status of both RFC 9728 locations.
+async fn metadata_locations(stack: &Stack) -> (String, u16, u16) {
+    let response = stack.post(None, &initialize()).send().await.unwrap();
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let advertised = challenge_param(&challenge, "resource_metadata").expect("resource_metadata");
+    let status = |path: &str| {
+        let request = stack.http.get(stack.url(path)).send();
+        async move { request.await.unwrap().status().as_u16() }
+    };
+    let root = status(".well-known/oauth-protected-resource").await;
+    let for_mcp = status(".well-known/oauth-protected-resource/mcp").await;
+    (advertised, root, for_mcp)
+}
+
 #[tokio::test]
-async fn the_path_specific_metadata_is_the_same_document() {
+async fn with_the_quickstarts_audience_only_the_root_document_is_served() {
+    // AUTH0_AUDIENCE=http://<host>/ (the quickstart's): RFC 9728 §3.1 puts its metadata
+    // at the root. A document at …/mcp would have to say resource=…/mcp (§3.3), which no
+    // token carries, so there is none and clients fall back to the root (MCP spec).
     let stack = Stack::start().await;
-    let root: Value = stack
+    let (advertised, root, for_mcp) = metadata_locations(&stack).await;
+    assert_eq!(
+        advertised,
+        stack.url(".well-known/oauth-protected-resource")
+    );
+    assert_eq!((root, for_mcp), (200, 404));
+    let metadata: Value = stack
         .http
-        .get(stack.url(".well-known/oauth-protected-resource"))
+        .get(&advertised)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let for_mcp = stack
+    assert_eq!(metadata["resource"], stack.base.as_str());
+}
+
+#[tokio::test]
+async fn with_the_endpoint_as_audience_the_path_document_names_it() {
+    // AUTH0_AUDIENCE=http://<host>/mcp: the path-inserted document, resource = the endpoint.
+    let stack =
+        Stack::start_with(|config| config.audience = format!("{}mcp", config.server_url)).await;
+    let (advertised, root, for_mcp) = metadata_locations(&stack).await;
+    assert_eq!(
+        advertised,
+        stack.url(".well-known/oauth-protected-resource/mcp")
+    );
+    assert_eq!((root, for_mcp), (404, 200));
+    let metadata: Value = stack
         .http
-        .get(stack.url(".well-known/oauth-protected-resource/mcp"))
+        .get(&advertised)
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(for_mcp.status(), 200);
-    assert_eq!(for_mcp.json::<Value>().await.unwrap(), root);
+    assert_eq!(metadata["resource"], stack.mcp());
+    assert_eq!(metadata["authorization_servers"], json!([stack.issuer]));
 }
 
 #[tokio::test]

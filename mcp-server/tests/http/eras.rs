@@ -58,6 +58,10 @@ async fn the_2026_era_works_over_raw_http_without_a_session() {
         body["result"]["structuredContent"]["utc"].is_string(),
         "{body}"
     );
+    // With no `initialize`, every 2026-07-28 result names the server in `_meta`.
+    let server_info = &body["result"]["_meta"]["io.modelcontextprotocol/serverInfo"];
+    assert_eq!(server_info["name"], "mcp-server", "{body}");
+    assert!(server_info["version"].is_string(), "{body}");
 
     let response = stack
         .post_modern(&token, "tools/list", json!({}))
@@ -75,6 +79,10 @@ async fn the_2026_era_works_over_raw_http_without_a_session() {
     assert_eq!(names.len(), 3, "{body}");
     // The list depends on the caller, so only the caller's client may cache it.
     assert_eq!(body["result"]["cacheScope"], "private", "{body}");
+    assert_eq!(
+        body["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "mcp-server",
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{ADMIN, Stack, USER, challenge_param, json_body};
+use crate::support::{ADMIN, GUEST, Stack, USER, challenge_param, json_body};
 
 #[tokio::test]
 async fn an_invalid_token_is_refused_with_invalid_token() {
@@ -21,6 +21,38 @@ async fn an_invalid_token_is_refused_with_invalid_token() {
     assert_eq!(
         challenge_param(challenge, "resource_metadata"),
         Some(stack.url(".well-known/oauth-protected-resource"))
+    );
+    // The body is a JSON-RPC error for the request, which MCP clients show.
+    let body = json_body(response).await;
+    assert_eq!(body["jsonrpc"], "2.0");
+    assert_eq!(body["id"], 1, "{body}");
+    assert_eq!(body["error"]["code"], -32001, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("Unauthorized: "), "{message}");
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_gets_a_json_rpc_error_with_its_id() {
+    let stack = Stack::start().await;
+    let response = stack
+        .post(
+            None,
+            &json!({ "jsonrpc": "2.0", "id": "init-7", "method": "initialize", "params": {} }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("www-authenticate"));
+    let body = json_body(response).await;
+    assert_eq!(body["id"], "init-7", "{body}");
+    assert_eq!(body["error"]["code"], -32001, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sign in"),
+        "{body}"
     );
 }
 
@@ -69,7 +101,89 @@ async fn a_token_in_the_query_string_is_refused() {
 }
 
 #[tokio::test]
-async fn an_unknown_tool_is_an_ordinary_json_rpc_error() {
+async fn a_token_whose_scope_lacks_tool_greet_is_asked_to_step_up() {
+    // Admin has tool:greet, but this client asked only for tool:whoami: `permissions` lists
+    // tool:greet, `scope` does not. Only `scope` grants, and consenting again helps.
+    let stack = Stack::start().await;
+    let token = stack.token_with_scope(ADMIN, "openid tool:whoami").await;
+    let response = stack
+        .post_modern(
+            &token,
+            "tools/call",
+            json!({ "name": "greet", "arguments": {} }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        challenge_param(&challenge, "error").as_deref(),
+        Some("insufficient_scope")
+    );
+    assert_eq!(
+        challenge_param(&challenge, "scope").as_deref(),
+        Some("tool:greet")
+    );
+    assert_eq!(
+        challenge_param(&challenge, "resource_metadata"),
+        Some(stack.url(".well-known/oauth-protected-resource"))
+    );
+    // …and a JSON-RPC error for this request that a person can act on.
+    let body = json_body(response).await;
+    assert_eq!(body["id"], 1, "{body}");
+    assert_eq!(body["error"]["code"], -32003, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Missing required scopes: ['tool:greet']"),
+        "{message}"
+    );
+    assert!(
+        message.contains("greet tool") && message.contains("authorize again"),
+        "{message}"
+    );
+    assert_eq!(
+        body["error"]["data"]["required_scopes"],
+        json!(["tool:greet"])
+    );
+}
+
+#[tokio::test]
+async fn a_user_without_the_permission_gets_a_json_rpc_error_naming_it() {
+    // user has no tool:greet and guest no tool:whoami in `permissions`: a step-up cannot
+    // help, so no 403; the JSON-RPC error names the tool and the permission.
+    let stack = Stack::start().await;
+    for (user, tool, scope) in [
+        (USER, "greet", "tool:greet"),
+        (GUEST, "whoami", "tool:whoami"),
+    ] {
+        let token = stack.token(user).await;
+        let response = stack
+            .post_modern(
+                &token,
+                "tools/call",
+                json!({ "name": tool, "arguments": {} }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{user:?}");
+        let body = json_body(response).await;
+        assert_eq!(body["error"]["code"], -32003, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("The {tool} tool needs the {scope} permission")),
+            "{message}"
+        );
+        assert!(message.contains("will not help"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_tool_is_an_ordinary_json_rpc_error_naming_it() {
     let stack = Stack::start().await;
     let token = stack.token(USER).await;
     let response = stack
@@ -84,7 +198,11 @@ async fn an_unknown_tool_is_an_ordinary_json_rpc_error() {
     assert_ne!(response.status(), 403);
     assert_ne!(response.status(), 401);
     let body = json_body(response).await;
-    assert!(body["error"]["code"].is_i64(), "{body}");
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+    assert_eq!(
+        body["error"]["message"], "Unknown tool: no_such_tool",
+        "{body}"
+    );
 }
 
 #[tokio::test]

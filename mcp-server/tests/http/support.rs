@@ -21,6 +21,7 @@ use stack::TestStack;
 /// The users of fake-auth0's demo tenant.
 pub const ADMIN: DemoUser = DemoUser::Admin;
 pub const USER: DemoUser = DemoUser::User;
+pub const GUEST: DemoUser = DemoUser::Guest;
 
 /// The 2026-07-28 per-request metadata a stateless request carries in `params._meta`.
 pub fn modern_meta() -> Value {
@@ -70,10 +71,19 @@ impl Stack {
         self.url("mcp")
     }
 
-    /// An access token for the MCP server, by the password grant of client `demo-cli`.
+    /// An access token for the MCP server, by the password grant of client `demo-cli`,
+    /// asking for every tool's scope (RBAC grants what the user has).
     pub async fn token(&self, user: DemoUser) -> String {
         self.stack
             .token_for(user)
+            .await
+            .expect("the password grant succeeds")
+    }
+
+    /// An access token for which the client asked only for `scope`.
+    pub async fn token_with_scope(&self, user: DemoUser, scope: &str) -> String {
+        self.stack
+            .token_for_audience(user, self.stack.mcp_url.as_str(), scope)
             .await
             .expect("the password grant succeeds")
     }

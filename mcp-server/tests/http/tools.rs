@@ -3,7 +3,24 @@
 use rmcp::model::CallToolRequestParams;
 use serde_json::Value;
 
-use crate::support::{ADMIN, Stack};
+use crate::support::{ADMIN, Stack, tool_names};
+
+/// What each demo user sees is a journey (e2e's `tools`); here, the one case the gate decides
+/// alone: a tool the user has but this client was not granted is listed, because consenting
+/// again (the step-up its call answers) makes it usable.
+#[tokio::test]
+async fn a_tool_the_client_was_not_granted_but_the_user_has_is_listed() {
+    let stack = Stack::start().await;
+    let token = stack.token_with_scope(ADMIN, "openid tool:whoami").await;
+    let client = stack.legacy_client(&token).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(
+        tool_names(&tools),
+        ["get_current_time", "greet", "whoami"],
+        "tools of a client granted only tool:whoami"
+    );
+    client.cancel().await.unwrap();
+}
 
 #[tokio::test]
 async fn tools_carry_structured_content_and_output_schemas() {
@@ -80,8 +97,17 @@ async fn greet_answers_through_the_upstream_api_for_the_caller() {
     let out = greet.structured_content.as_ref().unwrap();
     let message = out["message"].as_str().unwrap();
     assert_eq!(message, format!("Hello, Ada ({sub})!"), "{out}");
-    // What a person reads is the greeting itself, not a JSON dump.
-    assert_eq!(greet.content[0].as_text().unwrap().text, message);
+    // What a person reads is the greeting and, as in Auth0's sample, the upstream answer.
+    let text = &greet.content[0].as_text().unwrap().text;
+    let (greeting, upstream) = text.split_once('\n').expect("two lines");
+    assert_eq!(greeting, message);
+    let upstream = upstream
+        .strip_prefix("Upstream API Response: ")
+        .expect("the upstream answer is labelled as in Auth0's sample");
+    assert_eq!(
+        serde_json::from_str::<Value>(upstream).unwrap(),
+        out["upstream"]
+    );
     // The upstream API saw the caller (through the exchanged token), not the MCP server.
     assert_eq!(out["upstream"]["sub"], sub.as_str(), "{out}");
     client.cancel().await.unwrap();

@@ -16,7 +16,7 @@ use http::{HeaderValue, StatusCode};
 use url::Url;
 
 use super::pages::{ConsentPage, LoginPage, error_response, render, tenant_name};
-use crate::grants::resolve_api;
+use crate::grants::{consent_groups, resolve_api};
 use crate::model::{Client, GrantType};
 use crate::oauth::{FormParams, OAuthError, pkce, random_token, redirect_uri};
 use crate::state::{
@@ -270,12 +270,13 @@ pub(crate) async fn login(
         .api
         .as_deref()
         .and_then(|identifier| tenant.resource_server(identifier));
+    let groups = consent_groups(&tenant, &client, user, api, &transaction.requested_scopes);
     render(&ConsentPage {
         tenant_name: tenant_name(&tenant),
         client_name: &client.name,
         user_email: &user.email,
         api_name: api.map(|api| api.name.as_str()),
-        scopes: &transaction.requested_scopes,
+        groups: &groups,
         transaction: id,
     })
 }

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 
+use crate::grants::ConsentGroup;
 use crate::model::Tenant;
 
 /// The login form of a login transaction.
@@ -28,7 +29,8 @@ pub(super) struct ConsentPage<'a> {
     pub client_name: &'a str,
     pub user_email: &'a str,
     pub api_name: Option<&'a str>,
-    pub scopes: &'a [String],
+    /// Exactly what the token will carry, computed by the grants' scope policy.
+    pub groups: &'a [ConsentGroup],
     pub transaction: &'a str,
 }
 

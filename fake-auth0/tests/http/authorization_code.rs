@@ -314,3 +314,82 @@ async fn a_registered_client_gets_a_consent_step() {
         }
     }
 }
+
+/// The scopes a consent page lists, each `<li><code>scope</code>…`, in page order.
+fn listed_scopes(html: &str) -> Vec<String> {
+    html.split("<li><code>")
+        .skip(1)
+        .filter_map(|item| item.split_once("</code>").map(|(scope, _)| scope.to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn consent_lists_exactly_the_scopes_the_token_will_carry() {
+    // Arrange: a third-party client asks for the upstream API with only `openid`; naming no
+    // API scope gets every permission the user holds there (read:private for admin).
+    let app = spawn_app().await;
+    let registered: serde_json::Value = app
+        .register(&serde_json::json!({
+            "client_name": "Consent checker",
+            "redirect_uris": ["http://127.0.0.1:33419/cb"],
+            "token_endpoint_auth_method": "none"
+        }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let client_id = registered["client_id"].as_str().unwrap();
+    let upstream = "http://localhost:8787/";
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", "http://127.0.0.1:33419/cb"),
+        ("scope", "openid"),
+        ("audience", upstream),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let html = app.authorize(&query).await.text().await.unwrap();
+    let transaction = hidden_input(&html, "transaction");
+
+    // Act
+    let consent = app
+        .post_login(&transaction, "admin@example.com", "admin-pass")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let transaction = hidden_input(&consent, "transaction");
+    let redirect = location(&app.post_consent(&transaction, "accept").await);
+    let code = query_param(&redirect, "code").unwrap();
+    let body: serde_json::Value = app
+        .post_token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:33419/cb"),
+            ("code_verifier", VERIFIER),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    // Assert: the page lists what the token holds, per API, with the tenant's descriptions.
+    let token = app
+        .verify(body["access_token"].as_str().unwrap(), upstream)
+        .await;
+    let granted: Vec<String> = token.claims["scope"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(granted, ["openid", "read:private"]);
+    assert_eq!(listed_scopes(&consent), granted, "{consent}");
+    assert!(consent.contains("<h2>Protected First Party API</h2>"), "{consent}");
+    assert!(
+        consent.contains("<code>read:private</code>: Read the private endpoint"),
+        "{consent}"
+    );
+}

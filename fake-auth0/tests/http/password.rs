@@ -160,23 +160,57 @@ async fn a_client_without_the_password_grant_is_refused() {
 }
 
 #[tokio::test]
-async fn resource_is_the_same_as_audience_and_both_must_agree() {
+async fn resource_is_the_same_as_audience() {
     let app = spawn_app().await;
-    let base = [
-        ("grant_type", "password"),
-        ("client_id", "demo-cli"),
-        ("username", "admin@example.com"),
-        ("password", "admin-pass"),
-    ];
-    let mut with_resource = base.to_vec();
-    with_resource.push(("resource", MCP_API));
-    let response = app.post_token(&with_resource).await;
+    let response = app
+        .post_token(&[
+            ("grant_type", "password"),
+            ("client_id", "demo-cli"),
+            ("username", "admin@example.com"),
+            ("password", "admin-pass"),
+            ("resource", MCP_API),
+        ])
+        .await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     app.verify(body["access_token"].as_str().unwrap(), MCP_API)
         .await;
+}
 
-    with_resource.push(("audience", UPSTREAM_API));
-    let response = app.post_token(&with_resource).await;
+#[tokio::test]
+async fn audience_wins_over_a_different_resource_as_in_auth0() {
+    let app = spawn_app().await;
+    let response = app
+        .post_token(&[
+            ("grant_type", "password"),
+            ("client_id", "demo-cli"),
+            ("username", "admin@example.com"),
+            ("password", "admin-pass"),
+            ("audience", MCP_API),
+            ("resource", UPSTREAM_API),
+        ])
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    app.verify(body["access_token"].as_str().unwrap(), MCP_API)
+        .await;
+}
+
+#[tokio::test]
+async fn a_tenant_set_to_refuse_gets_invalid_target_for_audience_and_resource_that_differ() {
+    let mut tenant = fake_auth0::Tenant::demo();
+    tenant.settings.audience_resource_conflict =
+        fake_auth0::model::AudienceResourceConflict::Refuse;
+    let app = crate::helpers::spawn_app_with(tenant).await;
+    let response = app
+        .post_token(&[
+            ("grant_type", "password"),
+            ("client_id", "demo-cli"),
+            ("username", "admin@example.com"),
+            ("password", "admin-pass"),
+            ("audience", MCP_API),
+            ("resource", UPSTREAM_API),
+        ])
+        .await;
     assert_oauth_error(response, 400, "invalid_target").await;
 }

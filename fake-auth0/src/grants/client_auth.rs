@@ -43,10 +43,10 @@ pub(crate) fn authenticate_client(
     let (client_id, secret, method) = match (&basic, params.get("client_secret")) {
         (Some(_), Some(_)) => {
             tracing::info!("client authentication failed: Basic and a body secret at once");
-            return Err(OAuthError::invalid_client(
-                "Use only one client authentication method",
-            )
-            .with_www_authenticate("Basic realm=\"fake-auth0\""));
+            return Err(
+                OAuthError::invalid_client("Use only one client authentication method")
+                    .with_www_authenticate("Basic realm=\"fake-auth0\""),
+            );
         }
         (Some(basic), None) => {
             if let Some(body_id) = params.get("client_id")

@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(groups.len(), 2, "{groups:?}");
         assert_eq!(groups[0].api_name, None);
         assert_eq!(values(&groups[0]), ["openid"]);
-        assert_eq!(groups[1].api_name.as_deref(), Some("Protected First Party API"));
+        assert_eq!(
+            groups[1].api_name.as_deref(),
+            Some("Protected First Party API")
+        );
         assert_eq!(values(&groups[1]), ["read:private"]);
         assert_eq!(
             groups[1].scopes[0].description.as_deref(),

@@ -24,10 +24,11 @@ pub(crate) async fn refresh_token(
         OAuthError::invalid_target("audience and resource name different APIs")
     })?;
     if let Some(named) = named
-        && let Some(bound) = state
-            .stores
-            .refresh_tokens
-            .peek(token, &client.client.client_id, state.now())
+        && let Some(bound) =
+            state
+                .stores
+                .refresh_tokens
+                .peek(token, &client.client.client_id, state.now())
         && bound.api.as_deref() != Some(named)
     {
         tracing::info!(

@@ -41,11 +41,16 @@ async fn a_restart_keeps_keys_clients_refresh_tokens_and_revocations() {
 
 #[tokio::test]
 async fn the_data_dir_holds_only_the_database_and_only_its_owner_may_read_it() {
-    // The database is the only file fake-auth0 writes into the data dir, and only its
-    // owner may read it: it holds the private keys.
+    // The database (with its WAL) is all fake-auth0 writes into the data dir, and only
+    // its owner may read any of it, the directory included: it holds the private keys.
     let dir = TempDir::new("files");
-    let _server = Instance::start(dir.path(), &[]).await;
-    let names: Vec<String> = std::fs::read_dir(dir.path())
+    // A data dir that does not exist yet, so that fake-auth0 creates it.
+    let data_dir = dir.path().join("data");
+    let server = Instance::start(&data_dir, &[]).await;
+    // Writes go through the WAL: a registration and a refresh token are committed.
+    assert_eq!(server.register().await.unwrap().status(), 201);
+    server.refresh_token().await;
+    let names: Vec<String> = std::fs::read_dir(&data_dir)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -55,15 +60,48 @@ async fn the_data_dir_holds_only_the_database_and_only_its_owner_may_read_it() {
             .all(|name| name.starts_with("fake-auth0.sqlite3")),
         "{names:?}"
     );
+    assert!(names.iter().any(|name| name.ends_with("-wal")), "{names:?}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("fake-auth0.sqlite3"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+        // Octal, as `stat -c %a` shows it.
+        let mode = |path: &std::path::Path| {
+            format!(
+                "{:o}",
+                std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+            )
+        };
+        assert_eq!(mode(&data_dir), "700", "the data dir");
+        for name in &names {
+            assert_eq!(mode(&data_dir.join(name)), "600", "{name}");
+        }
     }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_data_dir_open_to_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Arrange: a data dir and a database file world-readable, as an older fake-auth0 left them.
+    let dir = TempDir::new("open-files");
+    let first = Instance::start(dir.path(), &[]).await;
+    drop(first);
+    let database = dir.path().join("fake-auth0.sqlite3");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // Act
+    let _server = Instance::start(dir.path(), &[]).await;
+
+    // Assert
+    let mode = |path: &std::path::Path| {
+        format!(
+            "{:o}",
+            std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+        )
+    };
+    assert_eq!(mode(dir.path()), "700");
+    assert_eq!(mode(&database), "600");
 }
 
 #[tokio::test]

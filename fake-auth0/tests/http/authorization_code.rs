@@ -319,7 +319,10 @@ async fn a_registered_client_gets_a_consent_step() {
 fn listed_scopes(html: &str) -> Vec<String> {
     html.split("<li><code>")
         .skip(1)
-        .filter_map(|item| item.split_once("</code>").map(|(scope, _)| scope.to_owned()))
+        .filter_map(|item| {
+            item.split_once("</code>")
+                .map(|(scope, _)| scope.to_owned())
+        })
         .collect()
 }
 
@@ -387,7 +390,10 @@ async fn consent_lists_exactly_the_scopes_the_token_will_carry() {
         .collect();
     assert_eq!(granted, ["openid", "read:private"]);
     assert_eq!(listed_scopes(&consent), granted, "{consent}");
-    assert!(consent.contains("<h2>Protected First Party API</h2>"), "{consent}");
+    assert!(
+        consent.contains("<h2>Protected First Party API</h2>"),
+        "{consent}"
+    );
     assert!(
         consent.contains("<code>read:private</code>: Read the private endpoint"),
         "{consent}"

@@ -107,7 +107,9 @@ async fn a_refresh_keeps_its_audience_and_refuses_another_one() {
     };
 
     // Act: another API is refused, and the token stays usable for its own API.
-    let refused = app.post_token(&with_audience("http://localhost:8787/")).await;
+    let refused = app
+        .post_token(&with_audience("http://localhost:8787/"))
+        .await;
     let same = app.post_token(&with_audience(MCP_API)).await;
 
     // Assert

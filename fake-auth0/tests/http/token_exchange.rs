@@ -557,10 +557,7 @@ async fn scopes_outside_the_actions_allow_list_are_invalid() {
     let subject = fake.admin_mcp_token().await;
 
     let response = fake
-        .exchange(
-            &subject,
-            &[("scope", "read:private tool:greet profile")],
-        )
+        .exchange(&subject, &[("scope", "read:private tool:greet profile")])
         .await;
 
     assert_error(

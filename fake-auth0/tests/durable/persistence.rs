@@ -209,10 +209,14 @@ async fn a_control_reset_also_forgets_what_the_data_dir_kept() {
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    // Act: reset, then restart on the same data dir.
+    // Act: reset (with the control token the binary wrote for its operator), then restart
+    // on the same data dir.
+    let token_file = dir.path().join("control-token");
+    let control_token = std::fs::read_to_string(&token_file).unwrap();
     let reset = server
         .http
         .post(server.url("_control/reset"))
+        .bearer_auth(control_token.trim())
         .send()
         .await
         .unwrap();
@@ -241,4 +245,51 @@ async fn a_control_reset_also_forgets_what_the_data_dir_kept() {
         "the API created before the reset is gone"
     );
     server.verify(&before, MCP_API).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_binarys_control_surface_refuses_loopback_calls_without_its_token() {
+    // Arrange
+    let dir = TempDir::new("control-token");
+    let server = Instance::start(dir.path(), &["--control"]).await;
+    let token_file = dir.path().join("control-token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let token = token.trim();
+    let clock = |token: Option<&str>| {
+        let request = server.http.get(server.url("_control/clock"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+
+    // Act
+    let without = clock(None).await.unwrap();
+    let wrong = clock(Some("not-the-token")).await.unwrap();
+    let with = clock(Some(token)).await.unwrap();
+
+    // Assert: 401 from 127.0.0.1 without the token; the token is in a file only its owner
+    // reads, and never in the log, which names the file.
+    assert_eq!(without.status(), 401);
+    assert!(
+        without.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(with.status(), 200);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(format!("{mode:o}"), "600");
+    }
+    let logs = server.logs();
+    assert!(!logs.contains(token), "the token is logged");
+    assert!(
+        logs.contains("control-token"),
+        "the log names the token file:\n{logs}"
+    );
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use url::Url;
 
-use super::pages::{ConsentPage, LoginPage, error_response, render, tenant_name};
+use super::pages::{ConsentPage, LoginPage, error_response, listed_users, render, tenant_name};
 use crate::grants::{consent_groups, resolve_api};
 use crate::model::{Client, GrantType};
 use crate::oauth::{FormParams, OAuthError, pkce, random_token, redirect_uri};
@@ -119,12 +119,15 @@ pub(crate) async fn authorize(
                 now + LOGIN_TRANSACTION_LIFETIME,
                 now,
             );
+            let tenant = state.tenant();
             render(&LoginPage {
-                tenant_name: tenant_name(&state.tenant()),
+                tenant_name: tenant_name(&tenant),
                 client_name: &client.name,
                 transaction: &id,
                 username: "",
+                password: "",
                 error: None,
+                users: listed_users(&tenant, &id),
             })
         }
         Err(error) => redirect_error(&state, redirect_uri, &error, client_state),
@@ -217,6 +220,42 @@ fn expired() -> Response {
     error_response(StatusCode::BAD_REQUEST, EXPIRED)
 }
 
+/// `GET /u/login?transaction=…&user=…`: the login form of a live login transaction again,
+/// filled in for a user the page lists (a tenant with `login_page_lists_users`); plain
+/// links do this, so picking a user needs no JavaScript.
+pub(crate) async fn login_form(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(error) => return error_response(StatusCode::BAD_REQUEST, &error.description),
+    };
+    let Some(id) = params.get("transaction") else {
+        return expired();
+    };
+    let Some(transaction) = state.stores.transactions.get(id, state.now()) else {
+        return expired();
+    };
+    let Some(client) = state.client(&transaction.client_id) else {
+        return expired();
+    };
+    let tenant = state.tenant();
+    let picked = params
+        .get("user")
+        .filter(|_| tenant.settings.login_page_lists_users)
+        .and_then(|email| tenant.user_by_email(email));
+    render(&LoginPage {
+        tenant_name: tenant_name(&tenant),
+        client_name: &client.name,
+        transaction: id,
+        username: picked.map_or("", |user| user.email.as_str()),
+        password: picked.map_or("", |user| user.password.expose()),
+        error: None,
+        users: listed_users(&tenant, id),
+    })
+}
+
 /// `POST /u/login`: checks the password, then redirects with a code (first-party clients)
 /// or shows the consent page (third-party clients).
 pub(crate) async fn login(
@@ -253,7 +292,9 @@ pub(crate) async fn login(
             client_name: &client.name,
             transaction: id,
             username,
+            password: "",
             error,
+            users: listed_users(&tenant, id),
         });
     };
     transaction.user_id = Some(user.user_id.clone());

@@ -46,7 +46,10 @@ pub(crate) fn routes(state: Arc<AppState>, control: Option<(Tenant, ControlToken
         .layer(cors);
     Router::new()
         .route("/authorize", get(authorize::authorize))
-        .route("/u/login", post(authorize::login))
+        .route(
+            "/u/login",
+            get(authorize::login_form).post(authorize::login),
+        )
         .route("/u/consent", post(authorize::consent))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/v2/logout", get(logout::logout))

@@ -58,6 +58,11 @@ pub struct TenantSettings {
     /// own setting; Auth0 always lets `audience` win).
     #[serde(default)]
     pub audience_resource_conflict: AudienceResourceConflict,
+    /// The login page lists the tenant's users with their roles, and picking one fills the
+    /// form with its email and password (fake-auth0's own development convenience for
+    /// tenants whose passwords are public; the embedded demo tenant turns it on).
+    #[serde(default)]
+    pub login_page_lists_users: bool,
 }
 
 /// `audience` and RFC 8707 `resource` both sent, naming different APIs. Auth0's Resource

@@ -399,3 +399,90 @@ async fn consent_lists_exactly_the_scopes_the_token_will_carry() {
         "{consent}"
     );
 }
+
+/// An attribute value as a browser reads it (askama writes `&` as `&#38;`).
+fn unescape(value: &str) -> String {
+    value.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+/// The value of the input named `name` (`<input name="…" … value="…">`), if it has one.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!(r#"<input name="{name}""#))?;
+    let tag = &html[start..start + html[start..].find('>')?];
+    let value = tag.split_once(r#"value=""#)?.1;
+    Some(unescape(&value[..value.find('"')?]))
+}
+
+#[tokio::test]
+async fn the_demo_tenants_login_page_lists_its_users_and_a_link_fills_the_form() {
+    // Arrange
+    let app = spawn_app().await;
+    let html = app
+        .authorize(&demo_authorize_query("openid", MCP_API))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // Act: follow the plain link listed for user@example.com (no JavaScript involved).
+    let href = html
+        .split(r#"<a href=""#)
+        .skip(1)
+        .filter_map(|link| link.split_once('"').map(|(href, _)| unescape(href)))
+        .find(|href| href.contains("user%40example.com"))
+        .unwrap_or_else(|| panic!("no link for user@example.com in {html}"));
+    let filled = app
+        .get(href.trim_start_matches('/'))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // Assert: every user is listed with their roles; the form is filled in and logs in.
+    assert!(
+        html.contains(">admin@example.com</a> · Tool Administrator"),
+        "{html}"
+    );
+    assert!(html.contains(">user@example.com</a> · Tool User"), "{html}");
+    assert!(html.contains(">guest@example.com</a> · no role"), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(
+        input_value(&filled, "username").as_deref(),
+        Some("user@example.com"),
+        "{filled}"
+    );
+    assert_eq!(
+        input_value(&filled, "password").as_deref(),
+        Some("user-pass")
+    );
+    let transaction = hidden_input(&filled, "transaction");
+    let response = app
+        .post_login(&transaction, "user@example.com", "user-pass")
+        .await;
+    assert_eq!(response.status(), 302);
+    assert!(query_param(&location(&response), "code").is_some());
+}
+
+#[tokio::test]
+async fn a_tenant_that_does_not_list_its_users_shows_no_one_and_fills_nothing() {
+    let mut tenant = fake_auth0::Tenant::demo();
+    tenant.settings.login_page_lists_users = false;
+    let app = crate::helpers::spawn_app_with(tenant).await;
+    let html = app
+        .authorize(&demo_authorize_query("openid", MCP_API))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("admin@example.com"), "{html}");
+    let transaction = hidden_input(&html, "transaction");
+    let filled = app
+        .get(&format!(
+            "u/login?transaction={transaction}&user=admin%40example.com"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(input_value(&filled, "password"), None, "{filled}");
+}

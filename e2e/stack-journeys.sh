@@ -8,10 +8,13 @@
 #  2. quickstart: the quickstart's own Management API calls (fake-auth0/quickstart-setup.sh,
 #     curl and jq) against a fresh fake-auth0 serving the quickstart's empty tenant;
 #  3. auth0-sdk: Auth0's own Python SDKs against fake-auth0 over HTTPS
-#     (e2e/python/auth0_sdk/run.sh).
+#     (e2e/python/auth0_sdk/run.sh);
+#  4. browser: a real Chromium through the login and consent pages, by Selenium
+#     (e2e/python/browser/run.sh; screenshots in target/browser-journey/).
 #
 # `just e2e` runs this, and CI runs `just e2e`. The Python environments and the binaries come
-# from the test harness, as in `cargo test` (made or built on first use). Needs curl and jq.
+# from the test harness, as in `cargo test` (made or built on first use). Needs curl, jq, and
+# Debian's chromium and chromium-driver (.ci/run installs them).
 # Everything it starts is stopped on exit, whether a journey failed or not.
 set -euo pipefail
 
@@ -102,4 +105,5 @@ quickstart_journey() {
 journey demo demo_journey
 journey quickstart quickstart_journey
 journey auth0-sdk env FAKE_AUTH0_BIN="$fake_auth0_bin" bash e2e/python/auth0_sdk/run.sh
+journey browser env FAKE_AUTH0_BIN="$fake_auth0_bin" bash e2e/python/browser/run.sh
 printf '\nstack-journeys: %d passed, 0 failed\n' "$passed"

@@ -77,14 +77,21 @@ fn redirect_error(
     )
 }
 
+/// The parameters of a page's query; a malformed query is an error page (never a
+/// redirect: nothing in it is trusted yet).
+fn page_query(query: Option<String>) -> Result<FormParams, Response> {
+    FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes())
+        .map_err(|error| error_response(StatusCode::BAD_REQUEST, &error.description))
+}
+
 /// `GET /authorize`.
 pub(crate) async fn authorize(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = match FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes()) {
+    let params = match page_query(query) {
         Ok(params) => params,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, &error.description),
+        Err(page) => return page,
     };
     let Some(client_id) = params.get("client_id") else {
         return error_response(
@@ -227,9 +234,9 @@ pub(crate) async fn login_form(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = match FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes()) {
+    let params = match page_query(query) {
         Ok(params) => params,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, &error.description),
+        Err(page) => return page,
     };
     let Some(id) = params.get("transaction") else {
         return expired();

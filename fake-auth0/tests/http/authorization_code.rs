@@ -16,6 +16,15 @@ async fn exchange(app: &crate::helpers::TestApp, code: &str, verifier: &str) -> 
     .await
 }
 
+/// The login page of a demo-cli authorization request for the MCP API.
+async fn demo_login_page(app: &crate::helpers::TestApp) -> String {
+    app.authorize(&demo_authorize_query("openid", MCP_API))
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_login_page_follows_the_html_contract() {
     let app = spawn_app().await;
@@ -146,12 +155,7 @@ async fn a_different_redirect_uri_at_the_token_endpoint_is_rejected() {
 #[tokio::test]
 async fn a_wrong_password_shows_the_form_again_with_an_error() {
     let app = spawn_app().await;
-    let html = app
-        .authorize(&demo_authorize_query("openid", MCP_API))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = demo_login_page(&app).await;
     let transaction = hidden_input(&html, "transaction");
     let response = app
         .post_login(&transaction, "admin@example.com", "wrong")
@@ -417,12 +421,7 @@ fn input_value(html: &str, name: &str) -> Option<String> {
 async fn the_demo_tenants_login_page_lists_its_users_and_a_link_fills_the_form() {
     // Arrange
     let app = spawn_app().await;
-    let html = app
-        .authorize(&demo_authorize_query("openid", MCP_API))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = demo_login_page(&app).await;
 
     // Act: follow the plain link listed for user@example.com (no JavaScript involved).
     let href = html
@@ -468,12 +467,7 @@ async fn a_tenant_that_does_not_list_its_users_shows_no_one_and_fills_nothing() 
     let mut tenant = fake_auth0::Tenant::demo();
     tenant.settings.login_page_lists_users = false;
     let app = crate::helpers::spawn_app_with(tenant).await;
-    let html = app
-        .authorize(&demo_authorize_query("openid", MCP_API))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = demo_login_page(&app).await;
     assert!(!html.contains("admin@example.com"), "{html}");
     let transaction = hidden_input(&html, "transaction");
     let filled = app

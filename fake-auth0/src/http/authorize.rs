@@ -77,11 +77,11 @@ fn redirect_error(
     )
 }
 
-/// The parameters of a page's query; a malformed query is an error page (never a
-/// redirect: nothing in it is trusted yet).
-fn page_query(query: Option<String>) -> Result<FormParams, Response> {
+/// The parameters of a page's query; for a malformed one, the message of the error page
+/// to show (never a redirect: nothing in it is trusted yet).
+fn page_query(query: Option<String>) -> Result<FormParams, String> {
     FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes())
-        .map_err(|error| error_response(StatusCode::BAD_REQUEST, &error.description))
+        .map_err(|error| error.description)
 }
 
 /// `GET /authorize`.
@@ -91,7 +91,7 @@ pub(crate) async fn authorize(
 ) -> Response {
     let params = match page_query(query) {
         Ok(params) => params,
-        Err(page) => return page,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
     };
     let Some(client_id) = params.get("client_id") else {
         return error_response(
@@ -236,7 +236,7 @@ pub(crate) async fn login_form(
 ) -> Response {
     let params = match page_query(query) {
         Ok(params) => params,
-        Err(page) => return page,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
     };
     let Some(id) = params.get("transaction") else {
         return expired();

@@ -23,7 +23,8 @@ test:
     cargo test --workspace --locked
 
 # The demo driven by the Python MCP SDK, the quickstart's Management API calls, and Auth0's
-# Python SDKs over HTTPS (needs curl and jq); CI runs this recipe.
+# Python SDKs over HTTPS, and a real Chromium through the login and consent pages (needs curl,
+# jq, and Debian's chromium and chromium-driver); CI runs this recipe.
 
 # The journeys outside `cargo test`, against the built binaries as a user runs them.
 e2e:

@@ -14,9 +14,12 @@
 #     ephemeral ports: mcp-authlab (grade A, no failed check) with AUTH0_AUDIENCE the root
 #     (the quickstart's) and the MCP endpoint, jbt-mcpcheck (every check passes, no warning)
 #     with sessions and with MCP_STATELESS=true.
+#  5. browser: a real Chromium through the login and consent pages, by Selenium
+#     (e2e/python/browser/run.sh; screenshots in target/browser-journey/).
 #
 # `just e2e` runs this, and CI runs `just e2e`. The Python environments and the binaries come
-# from the test harness, as in `cargo test` (made or built on first use). Needs curl and jq.
+# from the test harness, as in `cargo test` (made or built on first use). Needs curl, jq, and
+# Debian's chromium and chromium-driver (.ci/run installs them).
 # Everything it starts is stopped on exit, whether a journey failed or not.
 set -euo pipefail
 
@@ -189,4 +192,5 @@ journey "mcp-authlab, AUTH0_AUDIENCE=<server>/" authlab ""
 journey "mcp-authlab, AUTH0_AUDIENCE=<server>/mcp" authlab mcp
 journey "jbt-mcpcheck, sessions" mcpcheck false
 journey "jbt-mcpcheck, MCP_STATELESS=true" mcpcheck true
+journey browser env FAKE_AUTH0_BIN="$fake_auth0_bin" bash e2e/python/browser/run.sh
 printf '\nstack-journeys: %d passed, 0 failed\n' "$passed"

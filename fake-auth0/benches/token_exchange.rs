@@ -12,10 +12,22 @@ use tower::ServiceExt as _;
 
 /// POSTs a form to `/oauth/token` and returns the status and the JSON body.
 async fn token(app: &Router, form: String) -> (StatusCode, serde_json::Value) {
-    let request = Request::post("/oauth/token")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form))
-        .expect("a valid request");
+    token_with(app, form, None).await
+}
+
+/// POSTs a form, with an `Authorization` header when given (HTTP Basic client
+/// authentication, as auth0-api-python sends it).
+async fn token_with(
+    app: &Router,
+    form: String,
+    authorization: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
+    let mut request = Request::post("/oauth/token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(authorization) = authorization {
+        request = request.header(header::AUTHORIZATION, authorization);
+    }
+    let request = request.body(Body::from(form)).expect("a valid request");
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
@@ -66,6 +78,30 @@ fn exchanges(c: &mut Criterion) {
     group.bench_function("on_behalf_of", |b| {
         b.to_async(&runtime).iter(|| async {
             let (status, _) = token(&app, exchange.clone()).await;
+            assert_eq!(status, StatusCode::OK);
+        });
+    });
+
+    // The same exchange with HTTP Basic client authentication: the same client, registered
+    // client_secret_post, which Auth0 (and now fake-auth0) accepts either way.
+    let without_credentials: String = exchange
+        .split('&')
+        .filter(|pair| !pair.starts_with("client_id=") && !pair.starts_with("client_secret="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "mcp-server-client:mcp-server-secret"
+        )
+    );
+    let (status, body) =
+        runtime.block_on(token_with(&app, without_credentials.clone(), Some(&basic)));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    group.bench_function("on_behalf_of_basic_auth", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let (status, _) = token_with(&app, without_credentials.clone(), Some(&basic)).await;
             assert_eq!(status, StatusCode::OK);
         });
     });

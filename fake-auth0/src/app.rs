@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::{Config, normalize_issuer};
+use crate::http::ControlToken;
 use crate::model::TenantError;
 use crate::state::{AppState, DataDirError, OpenError};
 use crate::tls::TlsServer;
@@ -44,6 +45,9 @@ pub enum StartError {
     /// The signing keys cannot be generated or stored.
     #[error("{0}")]
     Keys(#[source] anyhow::Error),
+    /// The generated control token cannot be written for the operator.
+    #[error("{0}")]
+    ControlToken(#[source] anyhow::Error),
 }
 
 impl StartError {
@@ -52,7 +56,7 @@ impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Tenant(_) | Self::DataDir(_) => 2,
-            Self::Bind(_) | Self::Tls(_) | Self::Keys(_) => 1,
+            Self::Bind(_) | Self::Tls(_) | Self::Keys(_) | Self::ControlToken(_) => 1,
         }
     }
 }
@@ -77,6 +81,7 @@ pub struct App {
     issuer: Url,
     router: Router,
     tls: Option<TlsServer>,
+    control_token: Option<ControlToken>,
 }
 
 impl std::fmt::Debug for App {
@@ -101,8 +106,12 @@ impl App {
     /// Builds the tenant on a listener the caller bound, for a caller that must know every
     /// port before it can configure any service (the stack that wires the three together).
     /// `config.listen` is not used.
-    pub async fn build_on(config: Config, listener: TcpListener) -> Result<App, StartError> {
+    pub async fn build_on(mut config: Config, listener: TcpListener) -> Result<App, StartError> {
         let local_addr = listener.local_addr().map_err(StartError::Bind)?;
+        if config.control && config.control_token.is_none() {
+            config.control_token = Some(ControlToken::generate());
+        }
+        let control_token = config.control_token.clone().filter(|_| config.control);
         let issuer = normalize_issuer(config.issuer.clone());
         // With --tls: the CA is made (or loaded) and the server certificate signed first.
         let tls = match &config.tls {
@@ -116,6 +125,7 @@ impl App {
             issuer,
             router,
             tls,
+            control_token,
         })
     }
 
@@ -132,6 +142,30 @@ impl App {
     /// With `--tls`, the CA certificate clients must trust.
     pub fn ca_file(&self) -> Option<&Path> {
         self.tls.as_ref().map(TlsServer::ca_file)
+    }
+
+    /// With the control surface on, the token its calls must carry (the configured one, or
+    /// the one generated at start-up).
+    pub fn control_token(&self) -> Option<&ControlToken> {
+        self.control_token.as_ref()
+    }
+
+    /// Writes the control token to `path`, readable by its owner only, for the operator
+    /// who started the binary (the secret itself is never logged).
+    pub fn write_control_token(&self, path: &Path) -> Result<(), StartError> {
+        let token = self.control_token.as_ref().ok_or_else(|| {
+            StartError::ControlToken(anyhow::anyhow!("the control surface is off"))
+        })?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|error| {
+                StartError::ControlToken(anyhow::anyhow!(
+                    "cannot create {} for the control token: {error}",
+                    dir.display()
+                ))
+            })?;
+        }
+        crate::tls::write_private(path, &format!("{}\n", token.expose()))
+            .map_err(StartError::ControlToken)
     }
 
     /// Serves until `shutdown` resolves, then drains open connections.
@@ -153,8 +187,14 @@ pub fn router(config: Config) -> Result<Router, StartError> {
     let issuer = normalize_issuer(config.issuer);
     let mut tenant = config.tenant;
     tenant.rebase_management_api(&issuer);
-    // What a control reset goes back to.
-    let initial_tenant = config.control.then(|| tenant.clone());
+    // What a control reset goes back to, and the token control calls carry.
+    let control = config.control.then(|| {
+        let token = config
+            .control_token
+            .clone()
+            .unwrap_or_else(ControlToken::generate);
+        (tenant.clone(), token)
+    });
     let state = Arc::new(AppState::open(
         issuer.to_string(),
         tenant,
@@ -163,7 +203,7 @@ pub fn router(config: Config) -> Result<Router, StartError> {
     if let Some(every) = config.rotate_every {
         state.spawn_scheduled_rotation(every);
     }
-    Ok(crate::http::routes(state, initial_tenant))
+    Ok(crate::http::routes(state, control))
 }
 
 /// Builds on `listener` and serves until `shutdown` resolves: [`App::build_on`], then

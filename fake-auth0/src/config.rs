@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::http::ControlToken;
 use crate::model::{Tenant, TenantError};
 
 /// The default issuer: Auth0 writes issuers with a trailing slash.
@@ -24,8 +25,12 @@ pub struct Config {
     pub issuer: Url,
     /// The tenant to serve.
     pub tenant: Tenant,
-    /// Serves the test control surface under `/_control/` (loopback callers only).
+    /// Serves the test control surface under `/_control/` (loopback callers with the
+    /// control token only).
     pub control: bool,
+    /// The token control calls must carry; generated at start-up when `None`
+    /// ([`crate::App::control_token`] tells it).
+    pub control_token: Option<ControlToken>,
     /// Serves HTTPS with a certificate from the local CA kept there; plain HTTP when `None`.
     pub tls: Option<crate::tls::TlsSettings>,
     /// Keeps keys, registered clients, refresh tokens and Management API changes in a
@@ -42,6 +47,7 @@ impl Default for Config {
             issuer: Url::parse(DEFAULT_ISSUER).expect("the default issuer is a URL"),
             tenant: Tenant::demo(),
             control: false,
+            control_token: None,
             tls: None,
             data_dir: None,
             rotate_every: None,
@@ -84,9 +90,19 @@ pub struct Cli {
     #[arg(long, env = "FAKE_AUTH0_TENANT")]
     pub tenant: Option<PathBuf>,
     /// Serve the test control surface under /_control/ (reset, clock, mint), to loopback
-    /// callers only. Never on a shared host.
+    /// callers with the control token only. Never on a shared host.
     #[arg(long, env = "FAKE_AUTH0_CONTROL")]
     pub control: bool,
+    /// The control token (`Authorization: Bearer <token>`); without it one is generated at
+    /// start-up and written to a file only its owner can read, whose path is logged.
+    #[arg(
+        long,
+        env = "FAKE_AUTH0_CONTROL_TOKEN",
+        requires = "control",
+        hide_env_values = true,
+        value_parser = parse_control_token
+    )]
+    pub control_token: Option<ControlToken>,
     /// Serve HTTPS with a certificate from a local CA made once and kept in the data dir
     /// (or the user's cache dir); its certificate is written to ca.pem there for clients to trust.
     #[arg(long, env = "FAKE_AUTH0_TLS")]
@@ -138,6 +154,7 @@ impl Cli {
             issuer: normalize_issuer(self.issuer_for_scheme()),
             tenant,
             control: self.control,
+            control_token: self.control_token.clone(),
             data_dir: self.data_dir.clone(),
             rotate_every: self.rotate_every,
             tls: self
@@ -145,6 +162,27 @@ impl Cli {
                 .then(|| crate::tls::TlsSettings::in_data_dir_or_cache(self.data_dir.as_deref())),
         })
     }
+}
+
+/// Where the binary writes a generated control token: `<data-dir>/control-token`, or
+/// without a data dir `control-token-<port>` in the directory `--tls` keeps its CA in
+/// without one (the user's cache dir), so that instances on different ports do not
+/// overwrite each other's.
+pub fn control_token_file(data_dir: Option<&std::path::Path>, port: u16) -> PathBuf {
+    match data_dir {
+        Some(dir) => dir.join("control-token"),
+        None => crate::tls::TlsSettings::in_data_dir_or_cache(None)
+            .dir
+            .join(format!("control-token-{port}")),
+    }
+}
+
+/// A control token given on the command line; an empty one would let anyone in.
+fn parse_control_token(text: &str) -> Result<ControlToken, String> {
+    if text.trim().is_empty() {
+        return Err("the control token must not be empty".to_owned());
+    }
+    Ok(ControlToken::new(text.trim()))
 }
 
 /// Parses an interval: a number with an optional unit, `s`, `m`, `h` or `d` (seconds when

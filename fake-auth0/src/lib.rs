@@ -37,5 +37,6 @@ mod state;
 
 pub use app::{App, ServeError, StartError, router, serve};
 pub use config::{Cli, Config};
+pub use http::ControlToken;
 pub use model::{Tenant, TenantError, TokenExchangeProfile};
 pub use state::DataDirError;

@@ -54,10 +54,27 @@ async fn start(cli: &Cli) -> Result<App, StartError> {
             users.join(", ")
         );
     }
-    if config.control {
-        tracing::warn!("the control surface is on: /_control/ (loopback callers only)");
-    }
     let app = App::build(config).await?;
+    if app.control_token().is_some() {
+        if cli.control_token.is_some() {
+            tracing::warn!(
+                "the control surface is on: /_control/, for loopback callers with the token \
+                 given by --control-token / FAKE_AUTH0_CONTROL_TOKEN"
+            );
+        } else {
+            // Generated: written where only this user can read it, never logged.
+            let file = fake_auth0::config::control_token_file(
+                cli.data_dir.as_deref(),
+                app.local_addr().port(),
+            );
+            app.write_control_token(&file)?;
+            tracing::warn!(
+                token_file = %file.display(),
+                "the control surface is on: /_control/, for loopback callers sending \
+                 Authorization: Bearer <the token in token_file>"
+            );
+        }
+    }
     // With --tls, the CA's certificate is the file clients must trust.
     if let Some(ca_file) = app.ca_file() {
         tracing::info!(
@@ -80,6 +97,7 @@ fn report(error: &StartError) -> ExitCode {
         }
         StartError::Tls(_) => tracing::error!(%error, "cannot set up TLS"),
         StartError::Keys(_) => tracing::error!(%error, "cannot start"),
+        StartError::ControlToken(_) => tracing::error!(%error, "cannot write the control token"),
     }
     ExitCode::from(error.exit_code())
 }

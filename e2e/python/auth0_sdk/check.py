@@ -9,10 +9,19 @@ and refuse plain HTTP: this is what `fake-auth0 --tls` is for.
 The fake's CA must be trusted: run with SSL_CERT_FILE (httpx, used by auth0-api-python) and
 REQUESTS_CA_BUNDLE (requests, used by auth0-python) set to its ca.pem; run.sh does that.
 
-Usage: python check.py <domain>, e.g. localhost:4000. Exits non-zero on the first failure.
+Issue 13 adds: verify_access_token for every token dialect (granted tokens of the demo
+tenant's APIs, and tokens minted through the control surface in the two dialects no demo API
+uses), get_token_by_exchange_profile (HTTP Basic) against the demo tenant's
+mcp-server-client with the quickstart's exchange scope, and GetToken's refresh grant.
+
+Usage: python check.py <domain>, e.g. localhost:4000, with FAKE_AUTH0_CONTROL_TOKEN set to
+the fake's control token (run.sh starts it with --control). Exits non-zero on the first
+failure.
 """
 
 import asyncio
+import base64
+import json
 import os
 import sys
 import time
@@ -24,6 +33,10 @@ from auth0.authentication.token_verifier import AsymmetricSignatureVerifier, Tok
 from auth0_api_python import ApiClient, ApiClientOptions
 
 UPSTREAM_API = "http://localhost:8787/"
+MCP_API = "http://localhost:3001/"
+# The quickstart's .env, verbatim.
+QUICKSTART_SUBJECT_TOKEN_TYPE = "urn:fastmcp:mcp"
+QUICKSTART_EXCHANGE_SCOPE = "openid offline_access read:private"
 
 
 PASSED = 0
@@ -41,6 +54,48 @@ def check(condition: bool, what: str) -> None:
 async def verify(domain: str, audience: str, token: str) -> dict:
     client = ApiClient(ApiClientOptions(domain=domain, audience=audience))
     return await client.verify_access_token(token)
+
+
+def header_of(token: str) -> dict:
+    """A JWT's header, decoded without verification (to tell the dialects apart)."""
+    encoded = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def mint(issuer: str, dialect: str) -> str:
+    """A token in `dialect` for the MCP API, through the control surface."""
+    response = httpx.post(
+        f"{issuer}_control/mint",
+        headers={"Authorization": f"Bearer {os.environ['FAKE_AUTH0_CONTROL_TOKEN']}"},
+        json={
+            "audience": MCP_API,
+            "sub": "auth0|user",
+            "scope": "tool:whoami",
+            "permissions": ["tool:whoami"],
+            "token_dialect": dialect,
+        },
+        timeout=5,
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+async def exchange(domain: str, subject_token: str) -> dict:
+    """auth0-api-python's token exchange helper, configured as the quickstart's MCP server."""
+    client = ApiClient(
+        ApiClientOptions(
+            domain=domain,
+            audience=MCP_API,
+            client_id="mcp-server-client",
+            client_secret="mcp-server-secret",
+        )
+    )
+    return await client.get_token_by_exchange_profile(
+        subject_token,
+        QUICKSTART_SUBJECT_TOKEN_TYPE,
+        audience=UPSTREAM_API,
+        scope=QUICKSTART_EXCHANGE_SCOPE,
+    )
 
 
 def wait_until_serving(issuer: str) -> None:
@@ -101,6 +156,49 @@ def main() -> None:
               f"ApiClient refused a token for another audience ({type(error).__name__})")
     else:
         check(False, "ApiClient refused a token for another audience")
+
+    # verify_access_token for every dialect: Auth0's (typ JWT) and RFC 9068's (typ at+jwt),
+    # with and without the permissions claim.
+    login = user.login(
+        username="admin@example.com",
+        password="admin-pass",
+        audience=MCP_API,
+        scope="openid offline_access tool:greet",
+        grant_type="password",
+    )
+    tokens = {
+        "rfc9068_profile_authz (MCP Tools API, granted)": login["access_token"],
+        "access_token (Protected First Party API, granted)": granted["access_token"],
+        "access_token_authz (minted)": mint(issuer, "access_token_authz"),
+        "rfc9068_profile (minted)": mint(issuer, "rfc9068_profile"),
+    }
+    for dialect, token in tokens.items():
+        audience = UPSTREAM_API if "First Party" in dialect else MCP_API
+        claims = asyncio.run(verify(domain, audience, token))
+        typ = header_of(token).get("typ")
+        expected_typ = "at+jwt" if dialect.startswith("rfc9068") else "JWT"
+        check(typ == expected_typ and claims["iss"] == issuer,
+              f"ApiClient verified a {dialect} token (typ {typ})")
+        check(("permissions" in claims) == ("authz" in dialect),
+              f"the {dialect} token has permissions only in an _authz dialect")
+
+    # GetToken's refresh grant: the public demo-cli, the refresh token from the login above.
+    check(isinstance(login.get("refresh_token"), str), "the login with offline_access got a refresh token")
+    refreshed = user.refresh_token(login["refresh_token"])
+    claims = asyncio.run(verify(domain, MCP_API, refreshed["access_token"]))
+    check(claims["sub"] == "auth0|admin", "GetToken.refresh_token got a token for the same user")
+    check(refreshed.get("refresh_token") not in (None, login["refresh_token"]),
+          "the refresh token rotated")
+
+    # The quickstart's token exchange, as its Python twin makes it: auth0-api-python sends HTTP
+    # Basic to the demo tenant's mcp-server-client (registered client_secret_post), with the
+    # quickstart's subject token type and scope.
+    exchanged = asyncio.run(exchange(domain, login["access_token"]))
+    claims = asyncio.run(verify(domain, UPSTREAM_API, exchanged["access_token"]))
+    check(claims["sub"] == "auth0|admin", "get_token_by_exchange_profile got a token for the same user")
+    check(claims.get("azp") == "mcp-server-client", "the exchanged token names mcp-server-client")
+    check(exchanged.get("scope") == "openid read:private",
+          f"the exchanged token carries what was granted ({exchanged.get('scope')!r})")
     print(f"auth0_sdk: {PASSED} passed, 0 failed")
 
 

@@ -31,7 +31,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Without --data-dir the CA lives in $XDG_CACHE_HOME/fake-auth0/: a fresh one per run here.
-XDG_CACHE_HOME="$work" "$bin" --tls --listen "127.0.0.1:$port" \
+# The control surface mints tokens in the dialects no demo API uses; its token is ours.
+control_token="$("$python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+export FAKE_AUTH0_CONTROL_TOKEN="$control_token"
+XDG_CACHE_HOME="$work" "$bin" --tls --control --listen "127.0.0.1:$port" \
     --issuer "https://localhost:$port/" --log-format json >"$work/fake-auth0.log" 2>&1 &
 server_pid=$!
 

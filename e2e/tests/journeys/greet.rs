@@ -79,3 +79,22 @@ async fn admin_greet_reaches_the_upstream_through_the_exchange() -> anyhow::Resu
 
     stack.shutdown().await
 }
+
+/// The quickstart's `.env` asks the exchange for `openid offline_access read:private`
+/// (`MCP_AUTH0_EXCHANGE_SCOPE`). The demo tenant's Custom Token Exchange Action grants what
+/// the upstream allows, so the quickstart's value works verbatim.
+#[tokio::test]
+async fn greet_works_with_the_quickstarts_exchange_scope() -> anyhow::Result<()> {
+    let stack = TestStack::builder()
+        .mcp_config(|config| config.exchange_scope = "openid offline_access read:private".into())
+        .start()
+        .await?;
+    let greeting = stack
+        .stateless_as(DemoUser::Admin)
+        .await?
+        .call_tool("greet", json!({ "name": "Ada" }))
+        .await?;
+    assert!(!greeting.is_error, "greet failed: {}", greeting.text);
+    assert!(greeting.text.contains("Upstream API Response"), "{}", greeting.text);
+    stack.shutdown().await
+}

@@ -1,21 +1,29 @@
 //! Which API a request names: `audience`, or RFC 8707 `resource` as the same thing (Auth0's
-//! Resource Parameter Compatibility Profile), else the tenant's default audience.
+//! Resource Parameter Compatibility Profile: `audience` is checked first, so it wins when
+//! both are sent, unless the tenant's `audience_resource_conflict` is `refuse`), else the
+//! tenant's default audience.
 
-use crate::model::{ResourceServer, Tenant};
+use crate::model::{AudienceResourceConflict, ResourceServer, Tenant};
 use crate::oauth::{FormParams, OAuthError};
 
-/// `audience` and `resource` both sent, naming different APIs.
+/// `audience` and `resource` both sent, naming different APIs, on a tenant that refuses it.
 #[derive(Debug)]
 pub(crate) struct AudienceConflict;
 
 /// The API identifier a request names, if any.
-pub(crate) fn requested_audience(params: &FormParams) -> Result<Option<&str>, AudienceConflict> {
+pub(crate) fn requested_audience(
+    params: &FormParams,
+    conflict: AudienceResourceConflict,
+) -> Result<Option<&str>, AudienceConflict> {
     match (params.get("audience"), params.get("resource")) {
-        (Some(audience), Some(resource)) if audience != resource => Err(AudienceConflict),
+        (Some(audience), Some(resource))
+            if audience != resource && conflict == AudienceResourceConflict::Refuse =>
+        {
+            Err(AudienceConflict)
+        }
         (audience, resource) => Ok(audience.or(resource)),
     }
 }
-
 /// The API `identifier` names, else the tenant's default audience; `None` when neither is
 /// set. An identifier the tenant does not know is `access_denied` "Service not found", as
 /// Auth0 answers.
@@ -33,12 +41,13 @@ pub(crate) fn resolve_audience<'t>(
 }
 
 /// The API a request of the authorization code, password or client_credentials grant
-/// names (an RFC 8707 conflict is `invalid_target`).
+/// names (a refused `audience`/`resource` conflict is `invalid_target`).
 pub(crate) fn resolve_api<'t>(
     tenant: &'t Tenant,
     params: &FormParams,
 ) -> Result<Option<&'t ResourceServer>, OAuthError> {
-    let identifier = requested_audience(params).map_err(|AudienceConflict| {
+    let conflict = tenant.settings.audience_resource_conflict;
+    let identifier = requested_audience(params, conflict).map_err(|AudienceConflict| {
         OAuthError::invalid_target("audience and resource name different APIs")
     })?;
     resolve_audience(tenant, identifier)

@@ -1,9 +1,14 @@
-//! Client authentication at the token and revocation endpoints (RFC 6749 §2.3).
+//! Client authentication at the token and revocation endpoints (RFC 6749 §2.3), as Auth0
+//! does it.
 //!
-//! A client authenticates the way it registered (`token_endpoint_auth_method`):
-//! `client_secret_post` (secret in the body), `client_secret_basic` (HTTP Basic, RFC 6749
-//! §2.3.1) or `none` (public client, `client_id` only). Secrets are compared in constant
-//! time. Every failure is `invalid_client` and the log says why; the response does not.
+//! A client with a secret proves it with `client_secret_basic` (HTTP Basic, RFC 6749
+//! §2.3.1) or `client_secret_post` (the secret in the body), whichever of the two its
+//! registered `token_endpoint_auth_method` names: Auth0's own SDKs authenticate the same
+//! quickstart client with Basic (Python) and with the body (JavaScript), and Auth0 accepts
+//! both. A public client (`none`) names itself with `client_id` and sends no secret. Both
+//! methods at once, a missing or wrong secret, or a secret from a public client are
+//! `invalid_client`. Secrets are compared in constant time. The log says why a client was
+//! refused; the response does not.
 
 use std::sync::Arc;
 
@@ -37,9 +42,11 @@ pub(crate) fn authenticate_client(
     let basic = basic_credentials(headers)?;
     let (client_id, secret, method) = match (&basic, params.get("client_secret")) {
         (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "Use only one client authentication method",
-            ));
+            tracing::info!("client authentication failed: Basic and a body secret at once");
+            return Err(
+                OAuthError::invalid_client("Use only one client authentication method")
+                    .with_www_authenticate("Basic realm=\"fake-auth0\""),
+            );
         }
         (Some(basic), None) => {
             if let Some(body_id) = params.get("client_id")
@@ -77,18 +84,18 @@ pub(crate) fn authenticate_client(
         tracing::info!(client_id, "client authentication failed: unknown client");
         return Err(challenge(OAuthError::invalid_client("Unknown client")));
     };
-    let expected = client.token_endpoint_auth_method;
-    if method != expected {
+    let registered = client.token_endpoint_auth_method;
+    if !registered.accepts(method) {
         tracing::info!(
             client_id,
-            expected = expected.as_str(),
+            registered = registered.as_str(),
             used = method.as_str(),
-            "client authentication failed: wrong method"
+            "client authentication failed: method not accepted for this client"
         );
-        let description = if expected == TokenEndpointAuthMethod::None {
-            "This client is public and must not send a client secret".to_owned()
+        let description = if client.is_confidential() {
+            "Client authentication is required (client_secret_basic or client_secret_post)"
         } else {
-            format!("Client authentication is required ({})", expected.as_str())
+            "This client is public and must not send a client secret"
         };
         return Err(challenge(OAuthError::invalid_client(description)));
     }

@@ -103,15 +103,9 @@ pub(crate) fn granted_to<'t>(
     Ok((user, api))
 }
 
-/// Issues the access token, and the ID token and refresh token the granted scopes call
-/// for.
-pub(crate) fn issue(
-    state: &AppState,
-    tenant: &Tenant,
-    issue: Issue<'_>,
-) -> Result<TokenResponse, OAuthError> {
-    let client_id = issue.client.client_id.as_str();
-    let policy = match issue.subject {
+/// The scope policy `issue` is granted by.
+fn policy_for(tenant: &Tenant, issue: &Issue<'_>) -> ScopePolicy {
+    match issue.subject {
         Subject::User(user) => {
             // offline_access, as Auth0 grants it: only to clients allowed the
             // refresh_token grant, only for APIs that allow offline access, never with an
@@ -128,7 +122,24 @@ pub(crate) fn issue(
             )
         }
         Subject::Machine(client_grant) => ScopePolicy::for_machine(client_grant),
-    };
+    }
+}
+
+/// The scopes [`issue`] would grant for `issue`, without issuing anything: what the
+/// consent page shows is what the token will carry.
+pub(crate) fn granted_scopes(tenant: &Tenant, issue: &Issue<'_>) -> Vec<String> {
+    policy_for(tenant, issue).grant(issue.requested)
+}
+
+/// Issues the access token, and the ID token and refresh token the granted scopes call
+/// for.
+pub(crate) fn issue(
+    state: &AppState,
+    tenant: &Tenant,
+    issue: Issue<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    let client_id = issue.client.client_id.as_str();
+    let policy = policy_for(tenant, &issue);
     let granted = policy.grant(issue.requested);
     let has = |scope: &str| granted.iter().any(|s| s == scope);
     let openid = has("openid");

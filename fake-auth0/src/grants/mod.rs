@@ -6,6 +6,7 @@
 //!   Custom Token Exchange, RFC 8693 with a profile's Action). A later grant of its own
 //!   (Auth0's On-Behalf-Of exchange) lands beside them as `on_behalf_of`.
 //! - `issuance` is the one path every grant issues through, with the one `scope_policy`.
+//! - `consent`: what a consent page lists, from the same scope policy.
 //! - `client_auth`: client authentication (RFC 6749 §2.3), shared with `/oauth/revoke`.
 //! - `audience`: which API a request names (`audience`, RFC 8707 `resource`).
 //! - `dispatch`: the client's permission for the grant, and committing refresh tokens.
@@ -15,6 +16,7 @@ mod audience;
 mod authorization_code;
 mod client_auth;
 mod client_credentials;
+mod consent;
 mod custom_token_exchange;
 mod dispatch;
 mod issuance;
@@ -25,5 +27,6 @@ mod scope_policy;
 
 pub(crate) use audience::resolve_api;
 pub(crate) use client_auth::authenticate_client;
+pub(crate) use consent::{ConsentGroup, consent_groups};
 pub(crate) use dispatch::grant_tokens;
 pub(crate) use response::TokenResponse;

@@ -2,6 +2,7 @@
 //! the response carries the next token of the same family, and presenting a spent token
 //! again revokes the whole family (RFC 9700 §4.14.2).
 
+use super::audience::{AudienceConflict, requested_audience};
 use super::client_auth::AuthenticatedClient;
 use super::issuance::{Issue, Rotation, granted_to, issue};
 use super::response::TokenResponse;
@@ -16,6 +17,28 @@ pub(crate) async fn refresh_token(
     params: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
+    // The family stays bound to the API it was granted for (RFC 8707 §2.2): naming another
+    // one is refused rather than ignored, and the token stays unspent.
+    let conflict = state.tenant().settings.audience_resource_conflict;
+    let named = requested_audience(params, conflict).map_err(|AudienceConflict| {
+        OAuthError::invalid_target("audience and resource name different APIs")
+    })?;
+    if let Some(named) = named
+        && let Some(bound) =
+            state
+                .stores
+                .refresh_tokens
+                .peek(token, &client.client.client_id, state.now())
+        && bound.api.as_deref() != Some(named)
+    {
+        tracing::info!(
+            client_id = %client.client.client_id,
+            "refresh refused: another audience than the family's"
+        );
+        return Err(OAuthError::invalid_target(
+            "The refresh token was granted for another audience",
+        ));
+    }
     let grant =
         match state
             .stores

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use url::Url;
 
-use super::pages::{ConsentPage, LoginPage, error_response, render, tenant_name};
-use crate::grants::resolve_api;
+use super::pages::{ConsentPage, LoginPage, error_response, listed_users, render, tenant_name};
+use crate::grants::{consent_groups, resolve_api};
 use crate::model::{Client, GrantType};
 use crate::oauth::{FormParams, OAuthError, pkce, random_token, redirect_uri};
 use crate::state::{
@@ -77,14 +77,21 @@ fn redirect_error(
     )
 }
 
+/// The parameters of a page's query; for a malformed one, the message of the error page
+/// to show (never a redirect: nothing in it is trusted yet).
+fn page_query(query: Option<String>) -> Result<FormParams, String> {
+    FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes())
+        .map_err(|error| error.description)
+}
+
 /// `GET /authorize`.
 pub(crate) async fn authorize(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = match FormParams::parse_urlencoded(query.unwrap_or_default().as_bytes()) {
+    let params = match page_query(query) {
         Ok(params) => params,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, &error.description),
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
     };
     let Some(client_id) = params.get("client_id") else {
         return error_response(
@@ -119,12 +126,15 @@ pub(crate) async fn authorize(
                 now + LOGIN_TRANSACTION_LIFETIME,
                 now,
             );
+            let tenant = state.tenant();
             render(&LoginPage {
-                tenant_name: tenant_name(&state.tenant()),
+                tenant_name: tenant_name(&tenant),
                 client_name: &client.name,
                 transaction: &id,
                 username: "",
+                password: "",
                 error: None,
+                users: listed_users(&tenant, &id),
             })
         }
         Err(error) => redirect_error(&state, redirect_uri, &error, client_state),
@@ -217,6 +227,42 @@ fn expired() -> Response {
     error_response(StatusCode::BAD_REQUEST, EXPIRED)
 }
 
+/// `GET /u/login?transaction=…&user=…`: the login form of a live login transaction again,
+/// filled in for a user the page lists (a tenant with `login_page_lists_users`); plain
+/// links do this, so picking a user needs no JavaScript.
+pub(crate) async fn login_form(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match page_query(query) {
+        Ok(params) => params,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
+    };
+    let Some(id) = params.get("transaction") else {
+        return expired();
+    };
+    let Some(transaction) = state.stores.transactions.get(id, state.now()) else {
+        return expired();
+    };
+    let Some(client) = state.client(&transaction.client_id) else {
+        return expired();
+    };
+    let tenant = state.tenant();
+    let picked = params
+        .get("user")
+        .filter(|_| tenant.settings.login_page_lists_users)
+        .and_then(|email| tenant.user_by_email(email));
+    render(&LoginPage {
+        tenant_name: tenant_name(&tenant),
+        client_name: &client.name,
+        transaction: id,
+        username: picked.map_or("", |user| user.email.as_str()),
+        password: picked.map_or("", |user| user.password.expose()),
+        error: None,
+        users: listed_users(&tenant, id),
+    })
+}
+
 /// `POST /u/login`: checks the password, then redirects with a code (first-party clients)
 /// or shows the consent page (third-party clients).
 pub(crate) async fn login(
@@ -253,7 +299,9 @@ pub(crate) async fn login(
             client_name: &client.name,
             transaction: id,
             username,
+            password: "",
             error,
+            users: listed_users(&tenant, id),
         });
     };
     transaction.user_id = Some(user.user_id.clone());
@@ -270,12 +318,13 @@ pub(crate) async fn login(
         .api
         .as_deref()
         .and_then(|identifier| tenant.resource_server(identifier));
+    let groups = consent_groups(&tenant, &client, user, api, &transaction.requested_scopes);
     render(&ConsentPage {
         tenant_name: tenant_name(&tenant),
         client_name: &client.name,
         user_email: &user.email,
         api_name: api.map(|api| api.name.as_str()),
-        scopes: &transaction.requested_scopes,
+        groups: &groups,
         transaction: id,
     })
 }

@@ -1,5 +1,5 @@
 //! Reading a bearer token from a request (RFC 6750 §2.1), for the routes that accept one:
-//! `/userinfo` and the Management API. A token in the query or the body is never read.
+//! `/userinfo`, the Management API and the control surface. A token in the query or the body is never read.
 
 /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme is
 /// case-insensitive), or `None` when there is none, another scheme, or an empty token.

@@ -6,10 +6,14 @@
 //! that under the reserved prefix `/_control/`, which Auth0 does not use.
 //!
 //! They are off unless `--control` is given, and even then answer only callers on the
-//! loopback interface, and refuse requests that carry an `Origin` header, so a web page in
-//! the developer's browser cannot drive them. Their errors are RFC 9457 problem details
-//! (`application/problem+json`), never OAuth errors: a test can tell a misused control
-//! call from an OAuth failure it is checking.
+//! loopback interface that present the control token (`Authorization: Bearer <token>`,
+//! generated at start-up or given with `--control-token`), and refuse requests that carry
+//! an `Origin` header, so a web page in the developer's browser cannot drive them. The
+//! token matters because loopback proves little: containers sharing a network namespace,
+//! sidecars and local tunnels all look like 127.0.0.1, and `/_control/mint` can mint a
+//! Management API token that takes over the tenant. Their errors are RFC 9457 problem
+//! details (`application/problem+json`), never OAuth errors: a test can tell a misused
+//! control call from an OAuth failure it is checking.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,10 +29,13 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq as _;
 
+use super::bearer::bearer_token;
 use super::body::MAX_BODY_BYTES;
 use crate::jwt::AccessTokenSpec;
 use crate::model::{ResourceServer, Tenant, TokenDialect};
+use crate::oauth::random_token;
 use crate::state::{AppState, ClockMode};
 
 /// The prefix every control route lives under.
@@ -52,6 +59,39 @@ const RESERVED_CLAIMS: &[&str] = &[
 /// The client a minted token names when the request names none.
 const DEFAULT_MINT_CLIENT: &str = "fake-auth0-control";
 
+/// The secret every control call carries as `Authorization: Bearer <token>`; `Debug`
+/// never shows it.
+#[derive(Clone)]
+pub struct ControlToken(String);
+
+impl ControlToken {
+    /// A token chosen by the operator (`--control-token`).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// A fresh, unguessable token (256 random bits).
+    pub fn generate() -> Self {
+        Self(random_token(32))
+    }
+
+    /// The token itself, for the one place it is handed to the operator.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time comparison with a presented token.
+    fn matches(&self, presented: &str) -> bool {
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl std::fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlToken([redacted])")
+    }
+}
+
 #[derive(Clone)]
 struct Control {
     app: Arc<AppState>,
@@ -60,7 +100,7 @@ struct Control {
 }
 
 /// The control routes, to be merged into the application (already under [`PREFIX`]).
-pub(crate) fn router<S>(app: Arc<AppState>, initial: Tenant) -> Router<S> {
+pub(crate) fn router<S>(app: Arc<AppState>, initial: Tenant, token: ControlToken) -> Router<S> {
     let control = Control {
         app,
         initial: Arc::new(initial),
@@ -69,7 +109,10 @@ pub(crate) fn router<S>(app: Arc<AppState>, initial: Tenant) -> Router<S> {
         .route(&format!("{PREFIX}/reset"), post(reset))
         .route(&format!("{PREFIX}/clock"), get(clock).post(set_clock))
         .route(&format!("{PREFIX}/mint"), post(mint))
-        .layer(middleware::from_fn(local_callers_only))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(token),
+            local_callers_with_the_token_only,
+        ))
         .with_state(control)
 }
 
@@ -80,6 +123,8 @@ enum ControlError {
     NotLoopback,
     /// The request came from a web page (it has an `Origin` header).
     FromBrowser,
+    /// The request carries no control token, or a wrong one.
+    NoToken,
     /// The body could not be read, is not JSON, or is not the route's JSON.
     BadBody { status: StatusCode, detail: String },
     /// The body was JSON of the right shape but asks for something impossible.
@@ -108,6 +153,12 @@ impl IntoResponse for ControlError {
                 StatusCode::FORBIDDEN,
                 "control requests from web pages (with an Origin header) are refused".to_owned(),
             ),
+            Self::NoToken => (
+                StatusCode::UNAUTHORIZED,
+                "send the control token as `Authorization: Bearer <token>`; fake-auth0 logs \
+                 where it wrote it at start-up (or pass your own with --control-token)"
+                    .to_owned(),
+            ),
             Self::BadBody { status, detail } => (status, detail),
             Self::Invalid(detail) => (StatusCode::UNPROCESSABLE_ENTITY, detail),
             Self::Internal => (
@@ -126,6 +177,13 @@ impl IntoResponse for ControlError {
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3: the scheme the token is expected in.
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer realm=\"fake-auth0 control\""),
+            );
+        }
         response
     }
 }
@@ -174,18 +232,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ControlJson<T> {
     }
 }
 
-/// Lets through loopback callers without an `Origin` header; refuses everyone else.
-async fn local_callers_only(request: Request, next: Next) -> Response {
+/// Lets through loopback callers without an `Origin` header that present the control
+/// token; refuses everyone else.
+async fn local_callers_with_the_token_only(
+    State(token): State<Arc<ControlToken>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer);
+    let presented = bearer_token(request.headers());
     // An application served without connection info cannot tell who calls: refuse.
     let refusal = if !peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()) {
         tracing::warn!(?peer, "control request from a non-loopback caller refused");
         Some(ControlError::NotLoopback)
     } else if request.headers().contains_key(http::header::ORIGIN) {
         Some(ControlError::FromBrowser)
+    } else if !presented.is_some_and(|presented| token.matches(presented)) {
+        tracing::warn!(?peer, "control request without the control token refused");
+        Some(ControlError::NoToken)
     } else {
         None
     };

@@ -27,4 +27,5 @@ mod router;
 mod token;
 mod userinfo;
 
+pub use control::ControlToken;
 pub(crate) use router::routes;

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 
+use crate::grants::ConsentGroup;
 use crate::model::Tenant;
 
 /// The login form of a login transaction.
@@ -17,7 +18,44 @@ pub(super) struct LoginPage<'a> {
     pub client_name: &'a str,
     pub transaction: &'a str,
     pub username: &'a str,
+    /// Filled in only for a user picked from `users` (public demo passwords).
+    pub password: &'a str,
     pub error: Option<&'a str>,
+    /// The tenant's users, for a tenant with `login_page_lists_users`; empty otherwise.
+    pub users: Vec<ListedUser<'a>>,
+}
+
+/// A user the login page lists: a plain link that shows the form filled in for them, so
+/// picking one works without JavaScript.
+pub(super) struct ListedUser<'a> {
+    pub email: &'a str,
+    /// The role names, comma-separated; empty for a user without roles.
+    pub roles: String,
+    /// `/u/login?transaction=…&user=…`.
+    pub href: String,
+}
+
+/// The users a login page of `transaction` lists (none unless the tenant asks for it).
+pub(super) fn listed_users<'a>(tenant: &'a Tenant, transaction: &str) -> Vec<ListedUser<'a>> {
+    if !tenant.settings.login_page_lists_users {
+        return Vec::new();
+    }
+    tenant
+        .users
+        .iter()
+        .filter(|user| !user.blocked)
+        .map(|user| ListedUser {
+            email: &user.email,
+            roles: user.roles.join(", "),
+            href: format!(
+                "/u/login?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("transaction", transaction)
+                    .append_pair("user", &user.email)
+                    .finish()
+            ),
+        })
+        .collect()
 }
 
 /// The consent page a third-party client's user sees after logging in.
@@ -28,7 +66,8 @@ pub(super) struct ConsentPage<'a> {
     pub client_name: &'a str,
     pub user_email: &'a str,
     pub api_name: Option<&'a str>,
-    pub scopes: &'a [String],
+    /// Exactly what the token will carry, computed by the grants' scope policy.
+    pub groups: &'a [ConsentGroup],
     pub transaction: &'a str,
 }
 

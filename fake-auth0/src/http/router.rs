@@ -13,13 +13,15 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use super::body::MAX_BODY_BYTES;
+use super::control::ControlToken;
 use super::{authorize, control, discovery, logout, management, register, revoke, token, userinfo};
 use crate::model::Tenant;
 use crate::state::AppState;
 
 /// The application: every endpoint over `state`. With `control` (the tenant as loaded at
-/// start, what a reset goes back to) the test control surface is served too.
-pub(crate) fn routes(state: Arc<AppState>, control: Option<Tenant>) -> Router {
+/// start, what a reset goes back to, and the token control calls must carry) the test
+/// control surface is served too.
+pub(crate) fn routes(state: Arc<AppState>, control: Option<(Tenant, ControlToken)>) -> Router {
     // Browser-based clients (MCP Inspector) call these cross-origin; none uses cookies.
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -44,7 +46,10 @@ pub(crate) fn routes(state: Arc<AppState>, control: Option<Tenant>) -> Router {
         .layer(cors);
     Router::new()
         .route("/authorize", get(authorize::authorize))
-        .route("/u/login", post(authorize::login))
+        .route(
+            "/u/login",
+            get(authorize::login_form).post(authorize::login),
+        )
         .route("/u/consent", post(authorize::consent))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/v2/logout", get(logout::logout))
@@ -52,7 +57,7 @@ pub(crate) fn routes(state: Arc<AppState>, control: Option<Tenant>) -> Router {
         .nest("/api/v2", management::router())
         .merge(cross_origin)
         .merge(match control {
-            Some(initial) => control::router(Arc::clone(&state), initial),
+            Some((initial, token)) => control::router(Arc::clone(&state), initial, token),
             None => Router::new(),
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -140,6 +140,16 @@ pub enum TokenEndpointAuthMethod {
 }
 
 impl TokenEndpointAuthMethod {
+    /// Whether a client registered with this method may authenticate with `used`: a client
+    /// with a secret by either secret method (Auth0 accepts both whatever was registered), a
+    /// public client only without a secret.
+    pub fn accepts(self, used: TokenEndpointAuthMethod) -> bool {
+        match self {
+            Self::None => used == Self::None,
+            Self::ClientSecretPost | Self::ClientSecretBasic => used != Self::None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::None => "none",

@@ -32,7 +32,7 @@ pub use connection::Connection;
 pub use load::TenantError;
 pub use resource_server::{ResourceServer, ResourceServerScope, SigningAlg, TokenDialect};
 pub use role::{Permission, Role};
-pub use tenant::{Tenant, TenantSettings};
+pub use tenant::{AudienceResourceConflict, Tenant, TenantSettings};
 pub use token_exchange_profile::{
     FirstPartyOnBehalfOfSecrets, ProfileAction, ProfileType, RESERVED_SUBJECT_TOKEN_TYPE_PREFIXES,
     TokenExchangeProfile, check_subject_token_type, validate_profiles,

@@ -54,6 +54,29 @@ pub struct TenantSettings {
     /// The API used when a request names none (Auth0's "Default Audience").
     #[serde(default)]
     pub default_audience: Option<String>,
+    /// What a request naming different APIs in `audience` and `resource` gets (fake-auth0's
+    /// own setting; Auth0 always lets `audience` win).
+    #[serde(default)]
+    pub audience_resource_conflict: AudienceResourceConflict,
+    /// The login page lists the tenant's users with their roles, and picking one fills the
+    /// form with its email and password (fake-auth0's own development convenience for
+    /// tenants whose passwords are public; the embedded demo tenant turns it on).
+    #[serde(default)]
+    pub login_page_lists_users: bool,
+}
+
+/// `audience` and RFC 8707 `resource` both sent, naming different APIs. Auth0's Resource
+/// Parameter Compatibility Profile checks `audience` first and uses `resource` only when
+/// `audience` is absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudienceResourceConflict {
+    /// `audience` wins, as in Auth0.
+    #[default]
+    AudienceWins,
+    /// The request is refused (`invalid_target`, or `invalid_request` for token exchange),
+    /// for tests of clients that must not send both.
+    Refuse,
 }
 
 impl Tenant {

@@ -61,6 +61,12 @@ impl User {
 pub struct UserPassword(String);
 
 impl UserPassword {
+    /// The password itself, for the login page of a tenant that lists its users (whose
+    /// passwords are public by the tenant's own setting).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Constant-time comparison.
     pub fn matches(&self, presented: &str) -> bool {
         self.0.as_bytes().ct_eq(presented.as_bytes()).into()

@@ -122,6 +122,18 @@ impl RefreshTokens {
         *lock(&self.inner) = RefreshInner::default();
     }
 
+    /// What a live, unspent refresh token of `client_id` grants, without spending it: a
+    /// refresh checks the request against it first, so a refused request keeps the token.
+    pub(crate) fn peek(&self, token: &str, client_id: &str, now: u64) -> Option<RefreshGrant> {
+        let inner = lock(&self.inner);
+        let record = inner.tokens.get(&token_hash(token))?;
+        let live = !record.used
+            && record.expires_at > now
+            && record.grant.client_id == client_id
+            && !inner.revoked_families.contains(&record.grant.family);
+        live.then(|| record.grant.clone())
+    }
+
     /// Spends a refresh token presented by `client_id`. Reuse of a spent token revokes its
     /// family; a token of another client is `Invalid` and stays unspent.
     pub(crate) fn spend(&self, token: &str, client_id: &str, now: u64) -> RefreshUse {

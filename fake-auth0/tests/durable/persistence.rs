@@ -41,11 +41,16 @@ async fn a_restart_keeps_keys_clients_refresh_tokens_and_revocations() {
 
 #[tokio::test]
 async fn the_data_dir_holds_only_the_database_and_only_its_owner_may_read_it() {
-    // The database is the only file fake-auth0 writes into the data dir, and only its
-    // owner may read it: it holds the private keys.
+    // The database (with its WAL) is all fake-auth0 writes into the data dir, and only
+    // its owner may read any of it, the directory included: it holds the private keys.
     let dir = TempDir::new("files");
-    let _server = Instance::start(dir.path(), &[]).await;
-    let names: Vec<String> = std::fs::read_dir(dir.path())
+    // A data dir that does not exist yet, so that fake-auth0 creates it.
+    let data_dir = dir.path().join("data");
+    let server = Instance::start(&data_dir, &[]).await;
+    // Writes go through the WAL: a registration and a refresh token are committed.
+    assert_eq!(server.register().await.unwrap().status(), 201);
+    server.refresh_token().await;
+    let names: Vec<String> = std::fs::read_dir(&data_dir)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -55,15 +60,48 @@ async fn the_data_dir_holds_only_the_database_and_only_its_owner_may_read_it() {
             .all(|name| name.starts_with("fake-auth0.sqlite3")),
         "{names:?}"
     );
+    assert!(names.iter().any(|name| name.ends_with("-wal")), "{names:?}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("fake-auth0.sqlite3"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+        // Octal, as `stat -c %a` shows it.
+        let mode = |path: &std::path::Path| {
+            format!(
+                "{:o}",
+                std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+            )
+        };
+        assert_eq!(mode(&data_dir), "700", "the data dir");
+        for name in &names {
+            assert_eq!(mode(&data_dir.join(name)), "600", "{name}");
+        }
     }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_data_dir_open_to_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Arrange: a data dir and a database file world-readable, as an older fake-auth0 left them.
+    let dir = TempDir::new("open-files");
+    let first = Instance::start(dir.path(), &[]).await;
+    drop(first);
+    let database = dir.path().join("fake-auth0.sqlite3");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // Act
+    let _server = Instance::start(dir.path(), &[]).await;
+
+    // Assert
+    let mode = |path: &std::path::Path| {
+        format!(
+            "{:o}",
+            std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+        )
+    };
+    assert_eq!(mode(dir.path()), "700");
+    assert_eq!(mode(&database), "600");
 }
 
 #[tokio::test]
@@ -171,10 +209,14 @@ async fn a_control_reset_also_forgets_what_the_data_dir_kept() {
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    // Act: reset, then restart on the same data dir.
+    // Act: reset (with the control token the binary wrote for its operator), then restart
+    // on the same data dir.
+    let token_file = dir.path().join("control-token");
+    let control_token = std::fs::read_to_string(&token_file).unwrap();
     let reset = server
         .http
         .post(server.url("_control/reset"))
+        .bearer_auth(control_token.trim())
         .send()
         .await
         .unwrap();
@@ -203,4 +245,51 @@ async fn a_control_reset_also_forgets_what_the_data_dir_kept() {
         "the API created before the reset is gone"
     );
     server.verify(&before, MCP_API).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_binarys_control_surface_refuses_loopback_calls_without_its_token() {
+    // Arrange
+    let dir = TempDir::new("control-token");
+    let server = Instance::start(dir.path(), &["--control"]).await;
+    let token_file = dir.path().join("control-token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let token = token.trim();
+    let clock = |token: Option<&str>| {
+        let request = server.http.get(server.url("_control/clock"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+
+    // Act
+    let without = clock(None).await.unwrap();
+    let wrong = clock(Some("not-the-token")).await.unwrap();
+    let with = clock(Some(token)).await.unwrap();
+
+    // Assert: 401 from 127.0.0.1 without the token; the token is in a file only its owner
+    // reads, and never in the log, which names the file.
+    assert_eq!(without.status(), 401);
+    assert!(
+        without.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(with.status(), 200);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(format!("{mode:o}"), "600");
+    }
+    let logs = server.logs();
+    assert!(!logs.contains(token), "the token is logged");
+    assert!(
+        logs.contains("control-token"),
+        "the log names the token file:\n{logs}"
+    );
 }

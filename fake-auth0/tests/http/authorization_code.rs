@@ -16,6 +16,15 @@ async fn exchange(app: &crate::helpers::TestApp, code: &str, verifier: &str) -> 
     .await
 }
 
+/// The login page of a demo-cli authorization request for the MCP API.
+async fn demo_login_page(app: &crate::helpers::TestApp) -> String {
+    app.authorize(&demo_authorize_query("openid", MCP_API))
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_login_page_follows_the_html_contract() {
     let app = spawn_app().await;
@@ -146,12 +155,7 @@ async fn a_different_redirect_uri_at_the_token_endpoint_is_rejected() {
 #[tokio::test]
 async fn a_wrong_password_shows_the_form_again_with_an_error() {
     let app = spawn_app().await;
-    let html = app
-        .authorize(&demo_authorize_query("openid", MCP_API))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = demo_login_page(&app).await;
     let transaction = hidden_input(&html, "transaction");
     let response = app
         .post_login(&transaction, "admin@example.com", "wrong")
@@ -313,4 +317,166 @@ async fn a_registered_client_gets_a_consent_step() {
             );
         }
     }
+}
+
+/// The scopes a consent page lists, each `<li><code>scope</code>…`, in page order.
+fn listed_scopes(html: &str) -> Vec<String> {
+    html.split("<li><code>")
+        .skip(1)
+        .filter_map(|item| {
+            item.split_once("</code>")
+                .map(|(scope, _)| scope.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn consent_lists_exactly_the_scopes_the_token_will_carry() {
+    // Arrange: a third-party client asks for the upstream API with only `openid`; naming no
+    // API scope gets every permission the user holds there (read:private for admin).
+    let app = spawn_app().await;
+    let registered: serde_json::Value = app
+        .register(&serde_json::json!({
+            "client_name": "Consent checker",
+            "redirect_uris": ["http://127.0.0.1:33419/cb"],
+            "token_endpoint_auth_method": "none"
+        }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let client_id = registered["client_id"].as_str().unwrap();
+    let upstream = "http://localhost:8787/";
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", "http://127.0.0.1:33419/cb"),
+        ("scope", "openid"),
+        ("audience", upstream),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let html = app.authorize(&query).await.text().await.unwrap();
+    let transaction = hidden_input(&html, "transaction");
+
+    // Act
+    let consent = app
+        .post_login(&transaction, "admin@example.com", "admin-pass")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let transaction = hidden_input(&consent, "transaction");
+    let redirect = location(&app.post_consent(&transaction, "accept").await);
+    let code = query_param(&redirect, "code").unwrap();
+    let body: serde_json::Value = app
+        .post_token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:33419/cb"),
+            ("code_verifier", VERIFIER),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    // Assert: the page lists what the token holds, per API, with the tenant's descriptions.
+    let token = app
+        .verify(body["access_token"].as_str().unwrap(), upstream)
+        .await;
+    let granted: Vec<String> = token.claims["scope"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(granted, ["openid", "read:private"]);
+    assert_eq!(listed_scopes(&consent), granted, "{consent}");
+    assert!(
+        consent.contains("<h2>Protected First Party API</h2>"),
+        "{consent}"
+    );
+    assert!(
+        consent.contains("<code>read:private</code>: Read the private endpoint"),
+        "{consent}"
+    );
+}
+
+/// An attribute value as a browser reads it (askama writes `&` as `&#38;`).
+fn unescape(value: &str) -> String {
+    value.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+/// The value of the input named `name` (`<input name="…" … value="…">`), if it has one.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!(r#"<input name="{name}""#))?;
+    let tag = &html[start..start + html[start..].find('>')?];
+    let value = tag.split_once(r#"value=""#)?.1;
+    Some(unescape(&value[..value.find('"')?]))
+}
+
+#[tokio::test]
+async fn the_demo_tenants_login_page_lists_its_users_and_a_link_fills_the_form() {
+    // Arrange
+    let app = spawn_app().await;
+    let html = demo_login_page(&app).await;
+
+    // Act: follow the plain link listed for user@example.com (no JavaScript involved).
+    let href = html
+        .split(r#"<a href=""#)
+        .skip(1)
+        .filter_map(|link| link.split_once('"').map(|(href, _)| unescape(href)))
+        .find(|href| href.contains("user%40example.com"))
+        .unwrap_or_else(|| panic!("no link for user@example.com in {html}"));
+    let filled = app
+        .get(href.trim_start_matches('/'))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // Assert: every user is listed with their roles; the form is filled in and logs in.
+    assert!(
+        html.contains(">admin@example.com</a> · Tool Administrator"),
+        "{html}"
+    );
+    assert!(html.contains(">user@example.com</a> · Tool User"), "{html}");
+    assert!(html.contains(">guest@example.com</a> · no role"), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(
+        input_value(&filled, "username").as_deref(),
+        Some("user@example.com"),
+        "{filled}"
+    );
+    assert_eq!(
+        input_value(&filled, "password").as_deref(),
+        Some("user-pass")
+    );
+    let transaction = hidden_input(&filled, "transaction");
+    let response = app
+        .post_login(&transaction, "user@example.com", "user-pass")
+        .await;
+    assert_eq!(response.status(), 302);
+    assert!(query_param(&location(&response), "code").is_some());
+}
+
+#[tokio::test]
+async fn a_tenant_that_does_not_list_its_users_shows_no_one_and_fills_nothing() {
+    let mut tenant = fake_auth0::Tenant::demo();
+    tenant.settings.login_page_lists_users = false;
+    let app = crate::helpers::spawn_app_with(tenant).await;
+    let html = demo_login_page(&app).await;
+    assert!(!html.contains("admin@example.com"), "{html}");
+    let transaction = hidden_input(&html, "transaction");
+    let filled = app
+        .get(&format!(
+            "u/login?transaction={transaction}&user=admin%40example.com"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(input_value(&filled, "password"), None, "{filled}");
 }

@@ -44,21 +44,67 @@ async fn without_scope_the_whole_client_grant_is_given() {
 }
 
 #[tokio::test]
-async fn basic_authentication_is_refused_for_a_client_secret_post_client() {
+async fn a_client_with_a_secret_may_use_basic_or_the_body_whatever_it_registered() {
+    // Arrange: management-cli is registered with client_secret_post, as the quickstart's
+    // clients are; Auth0's Python SDK authenticates with Basic, its JS SDK with the body.
     let app = spawn_app().await;
     let audience = app.url("api/v2/");
-    let response = app
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("audience", audience.as_str()),
+    ];
+
+    // Act
+    let basic = app
+        .post_token_basic("management-cli", "management-secret", &form)
+        .await;
+    let mut with_body = form.to_vec();
+    with_body.extend([
+        ("client_id", "management-cli"),
+        ("client_secret", "management-secret"),
+    ]);
+    let body = app.post_token(&with_body).await;
+
+    // Assert
+    assert_eq!(basic.status(), 200);
+    assert_eq!(body.status(), 200);
+}
+
+#[tokio::test]
+async fn both_methods_at_once_or_a_secret_from_a_public_client_are_invalid_client() {
+    let app = spawn_app().await;
+    let audience = app.url("api/v2/");
+    let both = app
         .post_token_basic(
             "management-cli",
             "management-secret",
             &[
                 ("grant_type", "client_credentials"),
                 ("audience", &audience),
+                ("client_secret", "management-secret"),
             ],
         )
         .await;
-    assert!(response.headers().contains_key("www-authenticate"));
-    assert_oauth_error(response, 401, "invalid_client").await;
+    assert!(both.headers().contains_key("www-authenticate"));
+    assert_oauth_error(both, 401, "invalid_client").await;
+    let public_with_secret = app
+        .post_token(&[
+            ("grant_type", "password"),
+            ("client_id", "demo-cli"),
+            ("client_secret", "anything"),
+            ("username", "admin@example.com"),
+            ("password", "admin-pass"),
+        ])
+        .await;
+    assert_oauth_error(public_with_secret, 401, "invalid_client").await;
+    let confidential_without_secret = app
+        .post_token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "management-cli"),
+            ("audience", &audience),
+        ])
+        .await;
+    assert_oauth_error(confidential_without_secret, 401, "invalid_client").await;
 }
 
 #[tokio::test]

@@ -13,10 +13,24 @@ use crate::helpers::{
 };
 
 impl TestApp {
+    /// A control request with the token.
+    fn control_request(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.control_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
     async fn control(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url(&format!("_control/{path}")))
+        self.control_request(self.http.post(self.url(&format!("_control/{path}"))))
             .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn control_get(&self, path: &str) -> reqwest::Response {
+        self.control_request(self.http.get(self.url(&format!("_control/{path}"))))
             .send()
             .await
             .unwrap()
@@ -54,7 +68,7 @@ async fn the_clock_freezes_advances_and_returns_to_real_time() {
 
     let moved = app.set_clock(json!({"advance_by": 90})).await;
     assert_eq!(moved["now"], 2_000_000_090_u64);
-    let read: Value = app.get("_control/clock").await.json().await.unwrap();
+    let read: Value = app.control_get("clock").await.json().await.unwrap();
     assert_eq!(read["now"], 2_000_000_090_u64);
 
     let real = app.set_clock(json!({"real": true})).await;
@@ -176,7 +190,7 @@ async fn reset_forgets_registered_clients_and_refresh_tokens_and_the_clock() {
         ])
         .await;
     assert_oauth_error(refreshed, 400, "invalid_grant").await;
-    let clock: Value = app.get("_control/clock").await.json().await.unwrap();
+    let clock: Value = app.control_get("clock").await.json().await.unwrap();
     assert_eq!(clock["mode"], "real");
     // The tenant itself still works, and its keys were kept.
     let fresh = app
@@ -262,8 +276,7 @@ async fn control_mistakes_are_problem_details_not_oauth_errors() {
     .await;
     assert!(detail.contains("`iss`"), "{detail}");
     let not_json = app
-        .http
-        .post(app.url("_control/clock"))
+        .control_request(app.http.post(app.url("_control/clock")))
         .header("content-type", "application/json")
         .body("{")
         .send()
@@ -278,20 +291,42 @@ async fn without_control_the_routes_do_not_exist() {
     for path in ["reset", "clock", "mint"] {
         assert_eq!(app.control(path, &json!({})).await.status(), 404, "{path}");
     }
-    assert_eq!(app.get("_control/clock").await.status(), 404);
+    assert_eq!(app.control_get("clock").await.status(), 404);
 }
 
 #[tokio::test]
 async fn requests_from_web_pages_are_refused() {
     let app = spawn_app_with_control().await;
     let response = app
-        .http
-        .post(app.url("_control/reset"))
+        .control_request(app.http.post(app.url("_control/reset")))
         .header("origin", "https://evil.example")
         .send()
         .await
         .unwrap();
     assert_problem(response, 403).await;
+}
+
+#[tokio::test]
+async fn loopback_callers_without_the_control_token_get_401() {
+    let app = spawn_app_with_control().await;
+    for token in [None, Some("wrong"), Some("")] {
+        let request = app.http.post(app.url("_control/mint"));
+        let request = match token {
+            Some(token) => request.header("authorization", format!("Bearer {token}")),
+            None => request,
+        };
+        let response = request
+            .json(&json!({"audience": MCP_API, "sub": "auth0|admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            r#"Bearer realm="fake-auth0 control""#
+        );
+        let detail = assert_problem(response, 401).await;
+        assert!(detail.contains("control token"), "{detail}");
+    }
 }
 
 /// Who calls is decided from the connection's peer address; a request from another host
@@ -301,6 +336,7 @@ async fn requests_from_web_pages_are_refused() {
 async fn only_loopback_callers_are_answered() {
     let config = fake_auth0::Config {
         control: true,
+        control_token: Some(fake_auth0::ControlToken::new("test-token")),
         ..fake_auth0::Config::default()
     };
     let app = fake_auth0::router(config).unwrap();
@@ -309,6 +345,7 @@ async fn only_loopback_callers_are_answered() {
     let cases = [(Some(remote), 403), (None, 403), (Some(local), 200)];
     for (peer, status) in cases {
         let mut request = http::Request::get("/_control/clock")
+            .header("authorization", "Bearer test-token")
             .body(axum::body::Body::empty())
             .unwrap();
         if let Some(peer) = peer {

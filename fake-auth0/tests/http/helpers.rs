@@ -20,6 +20,8 @@ pub struct TestApp {
     /// The issuer, `http://127.0.0.1:<port>/`.
     pub issuer: String,
     pub http: reqwest::Client,
+    /// With the control surface on, the token its calls carry (generated at start-up).
+    pub control_token: Option<String>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -61,6 +63,7 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
         ..Config::default()
     };
     let app = App::build_on(config, listener).await.unwrap();
+    let control_token = app.control_token().map(|token| token.expose().to_owned());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         app.run_until_stopped(async {
@@ -76,6 +79,7 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
     TestApp {
         issuer,
         http,
+        control_token,
         _shutdown: shutdown,
     }
 }

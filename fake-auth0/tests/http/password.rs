@@ -159,24 +159,41 @@ async fn a_client_without_the_password_grant_is_refused() {
     assert_oauth_error(response, 403, "unauthorized_client").await;
 }
 
-#[tokio::test]
-async fn resource_is_the_same_as_audience_and_both_must_agree() {
-    let app = spawn_app().await;
-    let base = [
+/// admin's password grant with these audience and resource parameters.
+fn admin_login_naming<'a>(api: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
         ("grant_type", "password"),
         ("client_id", "demo-cli"),
         ("username", "admin@example.com"),
         ("password", "admin-pass"),
     ];
-    let mut with_resource = base.to_vec();
-    with_resource.push(("resource", MCP_API));
-    let response = app.post_token(&with_resource).await;
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    app.verify(body["access_token"].as_str().unwrap(), MCP_API)
-        .await;
+    form.extend_from_slice(api);
+    form
+}
 
-    with_resource.push(("audience", UPSTREAM_API));
-    let response = app.post_token(&with_resource).await;
+#[tokio::test]
+async fn resource_is_the_same_as_audience_and_audience_wins_when_they_differ() {
+    let app = spawn_app().await;
+    for api in [
+        &[("resource", MCP_API)][..],
+        // Auth0's compatibility profile checks audience first.
+        &[("audience", MCP_API), ("resource", UPSTREAM_API)],
+    ] {
+        let response = app.post_token(&admin_login_naming(api)).await;
+        assert_eq!(response.status(), 200, "{api:?}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        app.verify(body["access_token"].as_str().unwrap(), MCP_API)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_set_to_refuse_gets_invalid_target_for_audience_and_resource_that_differ() {
+    let mut tenant = fake_auth0::Tenant::demo();
+    tenant.settings.audience_resource_conflict =
+        fake_auth0::model::AudienceResourceConflict::Refuse;
+    let app = crate::helpers::spawn_app_with(tenant).await;
+    let form = admin_login_naming(&[("audience", MCP_API), ("resource", UPSTREAM_API)]);
+    let response = app.post_token(&form).await;
     assert_oauth_error(response, 400, "invalid_target").await;
 }

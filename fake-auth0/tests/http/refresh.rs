@@ -88,3 +88,34 @@ async fn a_refresh_token_of_another_client_is_rejected() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_refresh_keeps_its_audience_and_refuses_another_one() {
+    // Arrange
+    let app = spawn_app().await;
+    let first = app
+        .password_token("admin@example.com", "admin-pass", MCP_API, "offline_access")
+        .await;
+    let token = first["refresh_token"].as_str().unwrap();
+    let with_audience = |audience: &'static str| {
+        [
+            ("grant_type", "refresh_token"),
+            ("client_id", "demo-cli"),
+            ("refresh_token", token),
+            ("audience", audience),
+        ]
+    };
+
+    // Act: another API is refused, and the token stays usable for its own API.
+    let refused = app
+        .post_token(&with_audience("http://localhost:8787/"))
+        .await;
+    let same = app.post_token(&with_audience(MCP_API)).await;
+
+    // Assert
+    assert_oauth_error(refused, 400, "invalid_target").await;
+    assert_eq!(same.status(), 200);
+    let body: serde_json::Value = same.json().await.unwrap();
+    app.verify(body["access_token"].as_str().unwrap(), MCP_API)
+        .await;
+}

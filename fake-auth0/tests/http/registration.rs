@@ -119,9 +119,12 @@ async fn a_registered_confidential_client_authenticates_with_http_basic() {
         ("code_verifier", crate::helpers::VERIFIER),
     ];
 
-    // Act: the secret in the body is refused (wrong method), then Basic works.
+    // Act: a wrong secret is refused, then the right one over Basic works.
     let mut with_post = form.to_vec();
-    with_post.extend([("client_id", client_id), ("client_secret", secret)]);
+    with_post.extend([
+        ("client_id", client_id),
+        ("client_secret", "not-the-secret"),
+    ]);
     let refused = app.post_token(&with_post).await;
     let accepted = app.post_token_basic(client_id, secret, &form).await;
 

@@ -22,6 +22,7 @@ async fn a_client_trusting_only_the_ca_file_gets_discovery_keys_and_control() {
     };
     let app = App::build_on(config, listener).await.unwrap();
     assert_eq!(app.ca_file(), Some(ca_file.as_path()));
+    let control_token = app.control_token().unwrap().expose().to_owned();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();
     let https = reqwest::Client::builder()
@@ -45,6 +46,7 @@ async fn a_client_trusting_only_the_ca_file_gets_discovery_keys_and_control() {
         assert_eq!(discovery["issuer"], format!("https://localhost:{port}/"));
         let clock = https
             .get(format!("{base}_control/clock"))
+            .bearer_auth(&control_token)
             .send()
             .await
             .unwrap();

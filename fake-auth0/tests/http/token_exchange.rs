@@ -256,6 +256,11 @@ async fn resource_works_as_audience_and_basic_authentication_is_accepted() {
         .exchange(&subject, &[("audience", ""), ("resource", UPSTREAM_API)])
         .await;
     assert_eq!(status, 200, "{body}");
+    // Both sent and different: `audience` wins, as in Auth0's compatibility profile.
+    let (status, body) = fake.exchange(&subject, &[("resource", MCP_API)]).await;
+    assert_eq!(status, 200, "{body}");
+    fake.verify(body["access_token"].as_str().unwrap(), UPSTREAM_API)
+        .await;
 
     let response = fake
         .http
@@ -377,10 +382,6 @@ async fn malformed_requests_are_invalid_requests() {
         (
             &[("subject_token_type", "")],
             "Missing required parameter: subject_token_type",
-        ),
-        (
-            &[("resource", MCP_API)],
-            "audience and resource must not differ",
         ),
         (
             &[("actor_token", "x")],
@@ -556,18 +557,53 @@ async fn scopes_outside_the_actions_allow_list_are_invalid() {
     let subject = fake.admin_mcp_token().await;
 
     let response = fake
-        .exchange(
-            &subject,
-            &[("scope", "read:private tool:greet offline_access")],
-        )
+        .exchange(&subject, &[("scope", "read:private tool:greet profile")])
         .await;
 
     assert_error(
         &response,
         400,
         "invalid_scope",
-        "Unauthorized scopes requested: tool:greet, offline_access",
+        "Unauthorized scopes requested: tool:greet, profile",
     );
+}
+
+#[tokio::test]
+async fn the_quickstarts_exchange_scope_works_with_basic_authentication_of_the_demo_client() {
+    // Arrange: the quickstart's MCP_AUTH0_EXCHANGE_SCOPE, sent as auth0-api-python's
+    // get_token_by_exchange_profile sends it: HTTP Basic for a client_secret_post client.
+    let fake = Fake::start().await;
+    let subject = fake.admin_mcp_token().await;
+
+    // Act
+    let response = fake
+        .http
+        .post(format!("{}oauth/token", fake.issuer))
+        .basic_auth("mcp-server-client", Some("mcp-server-secret"))
+        .form(&[
+            ("grant_type", EXCHANGE),
+            ("subject_token", &subject),
+            ("subject_token_type", SUBJECT_TOKEN_TYPE),
+            ("audience", UPSTREAM_API),
+            ("scope", "openid offline_access read:private"),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: the Action allows all three; the token carries what was granted: openid (with
+    // an ID token) and read:private. No refresh token: the upstream API does not allow
+    // offline access, so offline_access is not granted either.
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["scope"], "openid read:private", "{body}");
+    assert!(body["id_token"].is_string(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let (_, claims) = fake
+        .verify(body["access_token"].as_str().unwrap(), UPSTREAM_API)
+        .await;
+    assert_eq!(claims["scope"], "openid read:private");
+    assert_eq!(claims["sub"], "auth0|admin");
 }
 
 #[tokio::test]

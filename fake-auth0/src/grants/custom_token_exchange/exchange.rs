@@ -29,7 +29,8 @@ pub(crate) fn exchange(
     params: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
     let client_id = client.client.client_id.as_str();
-    let request = ExchangeRequest::parse(params).inspect_err(|error| {
+    let conflict = state.tenant().settings.audience_resource_conflict;
+    let request = ExchangeRequest::parse(params, conflict).inspect_err(|error| {
         tracing::info!(client_id, %error, "token exchange rejected: bad request");
     })?;
     let rejected = |reason: &str, error: OAuthError| {

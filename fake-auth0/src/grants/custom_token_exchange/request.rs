@@ -3,6 +3,7 @@
 
 use super::action::SecretToken;
 use crate::grants::audience::{AudienceConflict, requested_audience};
+use crate::model::AudienceResourceConflict;
 use crate::oauth::{ACCESS_TOKEN_TYPE, FormParams, OAuthError};
 
 /// One exchange request. The tokens are wrapped so that they cannot reach a log line.
@@ -18,10 +19,13 @@ pub(crate) struct ExchangeRequest<'a> {
 }
 
 impl<'a> ExchangeRequest<'a> {
-    pub(crate) fn parse(params: &'a FormParams) -> Result<Self, OAuthError> {
+    pub(crate) fn parse(
+        params: &'a FormParams,
+        conflict: AudienceResourceConflict,
+    ) -> Result<Self, OAuthError> {
         let subject_token = params.require("subject_token")?;
         let subject_token_type = params.require("subject_token_type")?;
-        let audience = requested_audience(params).map_err(|AudienceConflict| {
+        let audience = requested_audience(params, conflict).map_err(|AudienceConflict| {
             OAuthError::invalid_request("audience and resource must not differ")
         })?;
         let actor = match (params.get("actor_token"), params.get("actor_token_type")) {

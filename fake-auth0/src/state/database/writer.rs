@@ -46,13 +46,16 @@ impl Database {
     /// Opens (or creates) the database in `dir`, migrates it, prunes refresh tokens expired
     /// by `now`, loads everything and starts the writer thread.
     pub(crate) fn open(dir: &Path, now: u64) -> Result<(Database, Loaded), DataDirError> {
-        std::fs::create_dir_all(dir).map_err(|source| DataDirError::CreateDir {
+        private_dir(dir).map_err(|source| DataDirError::CreateDir {
             path: dir.to_owned(),
             source,
         })?;
         let path = dir.join(DATABASE_FILE);
+        private_database_files(&path).map_err(|error| DataDirError::Open {
+            path: path.clone(),
+            detail: format!("cannot make it private to its owner: {error}"),
+        })?;
         let mut conn = schema::open(&path)?;
-        restrict_permissions(dir, &path);
         let loaded = load(&mut conn, now).map_err(|error| classify(&path, &error))?;
         let (sender, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -104,20 +107,51 @@ impl Database {
     }
 }
 
-/// The database holds private keys: only the owner may read it (SQLite creates the WAL
-/// file with the database's permissions). No key is written before this runs.
+/// The data dir holds private keys: it is the owner's only (0700), created so or
+/// restricted when it already exists.
 #[cfg(unix)]
-fn restrict_permissions(dir: &Path, path: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    // The directory may be the user's own (say, their home): leave it alone.
-    let _ = dir;
-    if let Err(error) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-        tracing::warn!(%error, path = %path.display(), "cannot restrict the database's permissions");
-    }
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 #[cfg(not(unix))]
-fn restrict_permissions(_dir: &Path, _path: &Path) {}
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Every file SQLite writes is the owner's only from its first byte. SQLite creates the
+/// `-wal`, `-shm` and `-journal` files with the database file's mode, so the database file
+/// is created 0600 before SQLite opens it (a umask would be process-wide); files of an
+/// older data dir are restricted too, before anything is read or written.
+#[cfg(unix)]
+fn private_database_files(database: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(database)?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_database_files(_database: &Path) -> std::io::Result<()> {
+    Ok(())
+}
 
 fn load(conn: &mut Connection, now: u64) -> rusqlite::Result<Loaded> {
     let tx = conn.transaction()?;

@@ -95,6 +95,10 @@ async fn greet_works_with_the_quickstarts_exchange_scope() -> anyhow::Result<()>
         .call_tool("greet", json!({ "name": "Ada" }))
         .await?;
     assert!(!greeting.is_error, "greet failed: {}", greeting.text);
-    assert!(greeting.text.contains("Upstream API Response"), "{}", greeting.text);
+    assert!(
+        greeting.text.contains("Upstream API Response"),
+        "{}",
+        greeting.text
+    );
     stack.shutdown().await
 }

@@ -395,9 +395,10 @@ async fn malformed_requests_are_invalid_requests() {
             &[("subject_token_type", "urn:acme:unknown")],
             "Invalid subject_token_type",
         ),
+        // The access-token type selects On-Behalf-Of, which requires requested_token_type.
         (
             &[("subject_token_type", ACCESS_TOKEN_TYPE)],
-            "Invalid subject_token_type",
+            "Missing required parameter: requested_token_type",
         ),
         (
             &[(

@@ -392,31 +392,18 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 .await?,
         );
     }
-    for &concurrency in &idp_levels {
-        idp.push(
-            bench
-                .point(
-                    "token exchange",
-                    "http",
-                    idp_addr,
-                    workloads::token_exchange(&admin, &upstream_audience, false)?,
-                    concurrency,
-                )
-                .await?,
-        );
-    }
-    for &concurrency in &idp_levels {
-        idp.push(
-            bench
-                .point(
-                    "token exchange (on-behalf-of)",
-                    "http",
-                    idp_addr,
-                    workloads::token_exchange(&admin, &upstream_audience, true)?,
-                    concurrency,
-                )
-                .await?,
-        );
+    for (name, on_behalf_of) in [
+        ("token exchange", false),
+        ("token exchange (on-behalf-of)", true),
+    ] {
+        for &concurrency in &idp_levels {
+            let workload = workloads::token_exchange(&admin, &upstream_audience, on_behalf_of)?;
+            idp.push(
+                bench
+                    .point(name, "http", idp_addr, workload, concurrency)
+                    .await?,
+            );
+        }
     }
     let _ = stop_floor.send(());
     stack.shutdown().await?;

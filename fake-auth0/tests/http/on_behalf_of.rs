@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     MCP_API, TestApp, UPSTREAM_API, assert_oauth_error, scopes, spawn_app, spawn_app_with_control,
+    with_changes,
 };
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -24,7 +25,7 @@ impl TestApp {
     /// The MCP server's OBO request (secret in the body), with `changes` applied (an empty
     /// value removes the parameter).
     async fn obo(&self, subject_token: &str, changes: &[(&str, &str)]) -> reqwest::Response {
-        let mut form: Vec<(&str, &str)> = vec![
+        let form = vec![
             ("grant_type", EXCHANGE),
             ("client_id", "mcp-server-client"),
             ("client_secret", "mcp-server-secret"),
@@ -34,13 +35,7 @@ impl TestApp {
             ("audience", UPSTREAM_API),
             ("scope", "read:private"),
         ];
-        for (name, value) in changes {
-            form.retain(|(n, _)| n != name);
-            if !value.is_empty() {
-                form.push((name, value));
-            }
-        }
-        self.post_token(&form).await
+        self.post_token(&with_changes(form, changes)).await
     }
 
     /// A token minted through the control surface for the MCP API with `claims`.

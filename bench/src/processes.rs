@@ -183,6 +183,8 @@ impl Stack {
                 ("MCP_SERVER_URL", mcp_url.clone()),
                 ("API_AUTH0_AUDIENCE", API_AUDIENCE.to_owned()),
                 ("API_BASE_URL", api_url),
+                // The demo's exchange, as in the in-process CTE rows (unset would be OBO).
+                ("MCP_AUTH0_SUBJECT_TOKEN_TYPE", "urn:fastmcp:mcp".to_owned()),
             ],
         )
         .await?;

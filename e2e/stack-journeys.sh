@@ -7,14 +7,18 @@
 #     stop it cleanly;
 #  2. quickstart: the quickstart's own Management API calls (fake-auth0/quickstart-setup.sh,
 #     curl and jq) against a fresh fake-auth0 serving the quickstart's empty tenant;
-#  3. auth0-sdk: Auth0's own Python SDKs against fake-auth0 over HTTPS
+#  3. obo-quickstart: the On-Behalf-Of edition of the quickstart's setup
+#     (quickstart-setup.sh --obo) against a fresh fake-auth0, then mcp-server and
+#     upstream-api configured with the OBO sample's .env (no MCP_AUTH0_SUBJECT_TOKEN_TYPE)
+#     and the Python SDK journey against them, greet's token naming the new client in `act`;
+#  4. auth0-sdk: Auth0's own Python SDKs against fake-auth0 over HTTPS
 #     (e2e/python/auth0_sdk/run.sh);
-#  4. scanners: two conformance scanners nobody here wrote, pinned in e2e/python/authlab/
+#  5. scanners: two conformance scanners nobody here wrote, pinned in e2e/python/authlab/
 #     and e2e/python/mcpcheck/, against the built fake-auth0, upstream-api and mcp-server on
 #     ephemeral ports: mcp-authlab (grade A, no failed check) with AUTH0_AUDIENCE the root
 #     (the quickstart's) and the MCP endpoint, jbt-mcpcheck (every check passes, no warning)
 #     with sessions and with MCP_STATELESS=true.
-#  5. browser: a real Chromium through the login and consent pages, by Selenium
+#  6. browser: a real Chromium through the login and consent pages, by Selenium
 #     (e2e/python/browser/run.sh; screenshots in target/browser-journey/).
 #
 # `just e2e` runs this, and CI runs `just e2e`. The Python environments and the binaries come
@@ -37,11 +41,16 @@ logs=$(mktemp -d)
 demo_pid=""
 quickstart_pid=""
 scan_pids=()
+obo_pids=()
 passed=0
 
 cleanup() {
   local status=$?
   set +e
+  for pid in "${obo_pids[@]}"; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   if [[ -n $quickstart_pid ]]; then
     kill "$quickstart_pid" 2>/dev/null
     wait "$quickstart_pid" 2>/dev/null
@@ -185,8 +194,42 @@ mcpcheck() {
   stop_scan_stack
 }
 
+obo_quickstart_journey() {
+  local port issuer setup client_id client_secret
+  port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  issuer="http://127.0.0.1:$port/"
+  "$fake_auth0_bin" --listen "127.0.0.1:$port" --issuer "$issuer" \
+    --tenant fake-auth0/tenants/quickstart.yaml >"$logs/obo-fake-auth0.log" 2>&1 &
+  obo_pids+=($!)
+  wait_http "${issuer}health" 30
+  setup=$(bash fake-auth0/quickstart-setup.sh --obo "$issuer")
+  client_id=$(sed -n 's/^MCP_AUTH0_CLIENT_ID=//p' <<<"$setup")
+  client_secret=$(sed -n 's/^MCP_AUTH0_CLIENT_SECRET=//p' <<<"$setup")
+  # The OBO sample's .env: the new client, no MCP_AUTH0_SUBJECT_TOKEN_TYPE. A scratch working
+  # directory, so no .env of the workspace configures the servers.
+  (cd "$logs" && exec env -i PATH="$PATH" AUTH0_DOMAIN="$issuer" API_AUTH0_AUDIENCE=http://localhost:8787/ \
+    "$upstream_api_bin" >"$logs/obo-upstream-api.log" 2>&1) &
+  obo_pids+=($!)
+  (cd "$logs" && exec env -i PATH="$PATH" AUTH0_DOMAIN="$issuer" AUTH0_AUDIENCE=http://localhost:3001/ \
+    MCP_AUTH0_CLIENT_ID="$client_id" MCP_AUTH0_CLIENT_SECRET="$client_secret" \
+    MCP_AUTH0_EXCHANGE_SCOPE=read:private API_AUTH0_AUDIENCE=http://localhost:8787/ \
+    API_BASE_URL=http://localhost:8787 "$mcp_server_bin" >"$logs/obo-mcp-server.log" 2>&1) &
+  obo_pids+=($!)
+  wait_http http://localhost:8787/ready 30
+  wait_http http://localhost:3001/ready 30
+  grep -q "on-behalf-of" "$logs/obo-mcp-server.log"
+  "$python" e2e/python/mcp_sdk/journey.py --mcp-url http://localhost:3001/mcp --mode auto \
+    --expect-actor "$client_id"
+  for pid in "${obo_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  obo_pids=()
+}
+
 journey demo demo_journey
 journey quickstart quickstart_journey
+journey obo-quickstart obo_quickstart_journey
 journey auth0-sdk env FAKE_AUTH0_BIN="$fake_auth0_bin" bash e2e/python/auth0_sdk/run.sh
 journey "mcp-authlab, AUTH0_AUDIENCE=<server>/" authlab ""
 journey "mcp-authlab, AUTH0_AUDIENCE=<server>/mcp" authlab mcp

@@ -4,9 +4,17 @@
 # the auth0 CLI or curl, at the same path with the same body, then a check that a user's
 # token can be exchanged by the new client. Fails on the first non-2xx answer.
 #
+# Two editions of the quickstart:
+#   (default) Custom Token Exchange: a machine client, the on-behalf-of Action's secrets and
+#             a token exchange profile (the quickstart before 2026-04-30);
+#   --obo     On-Behalf-Of token exchange: the MCP server's client is a Custom API client
+#             (app_type resource_server) allowed on_behalf_of_token_exchange, the upstream
+#             API requires client grants for users, and a user-delegated client grant
+#             (subject_type user) lets the client get read:private on users' behalf.
+#
 # Usage:
 #   cargo run -p fake-auth0 -- --tenant fake-auth0/tenants/quickstart.yaml &
-#   fake-auth0/quickstart-setup.sh [TENANT_URL]        # default http://localhost:4000/
+#   fake-auth0/quickstart-setup.sh [--obo] [TENANT_URL]   # default http://localhost:4000/
 #
 # Environment:
 #   FAKE_AUTH0_URL         the tenant (issuer) URL, if not given as the argument
@@ -17,6 +25,11 @@
 # credentials for its .env at the end.
 set -euo pipefail
 
+EDITION=cte
+if [[ ${1:-} == --obo ]]; then
+  EDITION=obo
+  shift
+fi
 TENANT=${1:-${FAKE_AUTH0_URL:-http://localhost:4000/}}
 TENANT=${TENANT%/}/
 MANAGEMENT_CLIENT_ID=${MANAGEMENT_CLIENT_ID:-management-cli}
@@ -24,6 +37,7 @@ MANAGEMENT_CLIENT_SECRET=${MANAGEMENT_CLIENT_SECRET:-management-secret}
 MCP_AUDIENCE=http://localhost:3001/
 API_AUDIENCE=http://localhost:8787/
 SUBJECT_TOKEN_TYPE=urn:fastmcp:mcp
+ACCESS_TOKEN_TYPE=urn:ietf:params:oauth:token-type:access_token
 
 for tool in curl jq; do
   command -v "$tool" >/dev/null || { echo "quickstart-setup: $tool is required" >&2; exit 1; }
@@ -108,36 +122,69 @@ api POST resource-servers '{
 }' >/dev/null
 
 step "Create a first-party API to call from the MCP server"
-AUDIENCE=$(api POST resource-servers '{
-  "identifier": "http://localhost:8787/",
-  "name": "Protected First Party API",
-  "signing_alg": "RS256",
-  "enforce_policies": true,
-  "scopes": [
-    {"value": "read:private", "description": "Private scope"}
-  ]
-}' | jq -r '.identifier')
+if [[ $EDITION == obo ]]; then
+  AUDIENCE=$(api POST resource-servers '{
+    "identifier": "http://localhost:8787/",
+    "name": "Protected First Party API",
+    "signing_alg": "RS256",
+    "enforce_policies": true,
+    "scopes": [{"value": "read:private", "description": "Private scope"}],
+    "subject_type_authorization": {
+      "user": {"policy": "require_client_grant"},
+      "client": {"policy": "require_client_grant"}
+    },
+    "skip_consent_for_verifiable_first_party_clients": false
+  }' | jq -r '.identifier')
+else
+  AUDIENCE=$(api POST resource-servers '{
+    "identifier": "http://localhost:8787/",
+    "name": "Protected First Party API",
+    "signing_alg": "RS256",
+    "enforce_policies": true,
+    "scopes": [
+      {"value": "read:private", "description": "Private scope"}
+    ]
+  }' | jq -r '.identifier')
+fi
 echo "  Audience: $AUDIENCE" >&2
 
 step "Create an Application for your MCP server"
-# auth0 api post clients --data '{…}' | jq -r '…client_id…client_secret'
-CLIENT=$(api POST clients '{
-  "name": "MCP Server Client",
-  "app_type": "non_interactive",
-  "is_first_party": true,
-  "grant_types": ["authorization_code"],
-  "token_endpoint_auth_method": "client_secret_post",
-  "oidc_conformant": true,
-  "jwt_configuration": { "alg": "RS256" }
-}')
+if [[ $EDITION == obo ]]; then
+  # A Custom API client: the MCP API's own client, allowed the On-Behalf-Of exchange.
+  CLIENT=$(api POST clients '{
+    "name": "MCP Server Client",
+    "app_type": "resource_server",
+    "oidc_conformant": true,
+    "resource_server_identifier": "http://localhost:3001/",
+    "token_exchange": {"allow_any_profile_of_type": ["on_behalf_of_token_exchange"]}
+  }')
+else
+  # auth0 api post clients --data '{…}' | jq -r '…client_id…client_secret'
+  CLIENT=$(api POST clients '{
+    "name": "MCP Server Client",
+    "app_type": "non_interactive",
+    "is_first_party": true,
+    "grant_types": ["authorization_code"],
+    "token_endpoint_auth_method": "client_secret_post",
+    "oidc_conformant": true,
+    "jwt_configuration": { "alg": "RS256" }
+  }')
+fi
 MCP_AUTH0_CLIENT_ID=$(jq -r .client_id <<<"$CLIENT")
 MCP_AUTH0_CLIENT_SECRET=$(jq -r .client_secret <<<"$CLIENT")
-# auth0 api patch clients/<client_id> --data '{"token_exchange": …}'
-api PATCH "clients/$MCP_AUTH0_CLIENT_ID" '{
-  "token_exchange": {
-    "allow_any_profile_of_type": ["custom_authentication"]
-  }
-}' >/dev/null
+if [[ $EDITION == obo ]]; then
+  step "Give the MCP server user-delegated access to the first-party API"
+  # auth0 api post client-grants --data '{…, "subject_type": "user"}'
+  api POST client-grants "$(jq -n --arg client "$MCP_AUTH0_CLIENT_ID" --arg api "$API_AUDIENCE" \
+    '{client_id: $client, audience: $api, scope: ["read:private"], subject_type: "user"}')" >/dev/null
+else
+  # auth0 api patch clients/<client_id> --data '{"token_exchange": …}'
+  api PATCH "clients/$MCP_AUTH0_CLIENT_ID" '{
+    "token_exchange": {
+      "allow_any_profile_of_type": ["custom_authentication"]
+    }
+  }' >/dev/null
+fi
 
 step "Create roles"
 # auth0 roles create --name "Tool Administrator" --description "Grants access to all MCP tools"
@@ -172,6 +219,53 @@ assign() {
 assign admin@example.com "$ADMIN_ROLE_ID"
 assign user@example.com "$USER_ROLE_ID"
 
+# check_exchange FORM…: the MCP server's exchange of the admin's token must be granted
+# read:private for the admin.
+check_exchange() {
+  request POST "${TENANT}oauth/token" \
+    --data-urlencode grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
+    --data-urlencode "client_id=$MCP_AUTH0_CLIENT_ID" \
+    --data-urlencode "client_secret=$MCP_AUTH0_CLIENT_SECRET" \
+    --data-urlencode "subject_token=$SUBJECT_TOKEN" \
+    --data-urlencode "audience=$API_AUDIENCE" "$@"
+}
+
+# admin_token: the admin's MCP token, checked for the permissions the roles grant.
+admin_token() {
+  SUBJECT_TOKEN=$(request POST "${TENANT}oauth/token" \
+    --data-urlencode grant_type=password --data-urlencode client_id=demo-cli \
+    --data-urlencode username=admin@example.com --data-urlencode password=admin-pass \
+    --data-urlencode "audience=$MCP_AUDIENCE" | jq -r .access_token)
+  PERMISSIONS=$(jwt_claims "$SUBJECT_TOKEN" | jq -c .permissions)
+  [[ $PERMISSIONS == '["tool:whoami","tool:greet"]' ]] || {
+    echo "quickstart-setup: the admin's token has permissions $PERMISSIONS" >&2
+    exit 1
+  }
+}
+
+print_env() {
+  printf '\nquickstart-setup: done. For the MCP server'"'"'s .env:\n'
+  printf 'AUTH0_DOMAIN=%s\nMCP_AUTH0_CLIENT_ID=%s\nMCP_AUTH0_CLIENT_SECRET=%s\n' \
+    "$TENANT" "$MCP_AUTH0_CLIENT_ID" "$MCP_AUTH0_CLIENT_SECRET"
+}
+
+if [[ $EDITION == obo ]]; then
+  step "Check: the admin's MCP token can be exchanged On-Behalf-Of, with act naming the client"
+  admin_token
+  EXCHANGED=$(check_exchange \
+    --data-urlencode "subject_token_type=$ACCESS_TOKEN_TYPE" \
+    --data-urlencode "requested_token_type=$ACCESS_TOKEN_TYPE" \
+    --data-urlencode scope=read:private | jq -r .access_token)
+  jwt_claims "$EXCHANGED" | jq -e --arg client "$MCP_AUTH0_CLIENT_ID" \
+    '.act.sub == $client and .azp == $client and .scope == "read:private"' >/dev/null || {
+    echo "quickstart-setup: the exchanged token's claims are wrong:" >&2
+    jwt_claims "$EXCHANGED" | jq -c '{sub, azp, scope, act}' >&2
+    exit 1
+  }
+  print_env
+  exit 0
+fi
+
 step "Use Custom Token Exchange Action: find it and configure its secrets"
 # auth0 actions list
 ACTION_ID=$(api GET actions/actions | jq -r '.actions | map(select(.supported_triggers[0].id == "custom-token-exchange")) | .[0].id')
@@ -200,24 +294,7 @@ request POST "${TENANT}api/v2/token-exchange-profiles" \
 }" | jq -c '{id, name, subject_token_type, action_id, type}' >&2
 
 step "Check: the admin's MCP token carries the new permissions and can be exchanged"
-SUBJECT_TOKEN=$(request POST "${TENANT}oauth/token" \
-  --data-urlencode grant_type=password --data-urlencode client_id=demo-cli \
-  --data-urlencode username=admin@example.com --data-urlencode password=admin-pass \
-  --data-urlencode "audience=$MCP_AUDIENCE" | jq -r .access_token)
-PERMISSIONS=$(jwt_claims "$SUBJECT_TOKEN" | jq -c .permissions)
-[[ $PERMISSIONS == '["tool:whoami","tool:greet"]' ]] || {
-  echo "quickstart-setup: the admin's token has permissions $PERMISSIONS" >&2
-  exit 1
-}
-request POST "${TENANT}oauth/token" \
-  --data-urlencode grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
-  --data-urlencode "client_id=$MCP_AUTH0_CLIENT_ID" \
-  --data-urlencode "client_secret=$MCP_AUTH0_CLIENT_SECRET" \
-  --data-urlencode "subject_token=$SUBJECT_TOKEN" \
-  --data-urlencode "subject_token_type=$SUBJECT_TOKEN_TYPE" \
-  --data-urlencode "audience=$API_AUDIENCE" \
+admin_token
+check_exchange --data-urlencode "subject_token_type=$SUBJECT_TOKEN_TYPE" \
   --data-urlencode scope=read:private | jq -e '.scope == "read:private"' >/dev/null
-
-printf '\nquickstart-setup: done. For the MCP server'"'"'s .env:\n'
-printf 'AUTH0_DOMAIN=%s\nMCP_AUTH0_CLIENT_ID=%s\nMCP_AUTH0_CLIENT_SECRET=%s\n' \
-  "$TENANT" "$MCP_AUTH0_CLIENT_ID" "$MCP_AUTH0_CLIENT_SECRET"
+print_env

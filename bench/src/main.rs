@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Parser;
+use mcp_server::exchange::ExchangeMode;
 use serde_json::json;
 use stack::{DemoUser, TestStack};
 
@@ -69,44 +70,67 @@ struct Scenario {
     era: Era,
     tool: &'static str,
     fresh_tokens: bool,
+    /// Against the second stack, whose MCP server uses Auth0's On-Behalf-Of exchange (the
+    /// first uses Custom Token Exchange, the demo's).
+    on_behalf_of: bool,
 }
 
-const SCENARIOS: [Scenario; 6] = [
+const SCENARIOS: [Scenario; 8] = [
     Scenario {
         name: "get_current_time",
         era: Era::Stateless,
         tool: "get_current_time",
         fresh_tokens: false,
+        on_behalf_of: false,
     },
     Scenario {
         name: "whoami",
         era: Era::Stateless,
         tool: "whoami",
         fresh_tokens: false,
+        on_behalf_of: false,
     },
     Scenario {
         name: "greet (cache hit)",
         era: Era::Stateless,
         tool: "greet",
         fresh_tokens: false,
+        on_behalf_of: false,
     },
     Scenario {
         name: "greet (cache miss)",
         era: Era::Stateless,
         tool: "greet",
         fresh_tokens: true,
+        on_behalf_of: false,
     },
     Scenario {
         name: "whoami",
         era: Era::Session,
         tool: "whoami",
         fresh_tokens: false,
+        on_behalf_of: false,
     },
     Scenario {
         name: "greet (cache hit)",
         era: Era::Session,
         tool: "greet",
         fresh_tokens: false,
+        on_behalf_of: false,
+    },
+    Scenario {
+        name: "greet OBO (cache hit)",
+        era: Era::Stateless,
+        tool: "greet",
+        fresh_tokens: false,
+        on_behalf_of: true,
+    },
+    Scenario {
+        name: "greet OBO (cache miss)",
+        era: Era::Stateless,
+        tool: "greet",
+        fresh_tokens: true,
+        on_behalf_of: true,
     },
 ];
 
@@ -228,21 +252,30 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
     let rss_ready = rss::rss_mb();
     eprintln!("in-process stack ready in {in_process_ready_ms:.0} ms");
 
+    // The same stack with the MCP server in On-Behalf-Of mode, for the OBO rows.
+    let obo_stack = TestStack::builder()
+        .mcp_config(|config| config.exchange_mode = ExchangeMode::OnBehalfOf)
+        .start()
+        .await
+        .context("starting the On-Behalf-Of stack")?;
+
     let (floor_addr, stop_floor) = workloads::spawn_floor().await?;
-    let mcp_addr = addr_of(&stack.mcp_url)?;
     let idp_addr = addr_of(&stack.idp_url)?;
     let admin = stack.token_for(DemoUser::Admin).await?;
+    let obo_admin = obo_stack.token_for(DemoUser::Admin).await?;
 
     // One greet fills the exchange cache for the admin's token: the hit scenarios start warm.
-    let warm = stack
-        .stateless(admin.clone())
-        .call_tool("greet", json!({ "name": "bench" }))
-        .await?;
-    anyhow::ensure!(
-        !warm.is_error,
-        "greet does not work on this stack: {}",
-        warm.text
-    );
+    for (stack, admin) in [(&stack, &admin), (&obo_stack, &obo_admin)] {
+        let warm = stack
+            .stateless(admin.clone())
+            .call_tool("greet", json!({ "name": "bench" }))
+            .await?;
+        anyhow::ensure!(
+            !warm.is_error,
+            "greet does not work on this stack: {}",
+            warm.text
+        );
+    }
 
     let mint_http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -273,6 +306,11 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
             {
                 continue;
             }
+            let (target, admin) = if scenario.on_behalf_of {
+                (&obo_stack, &obo_admin)
+            } else {
+                (&stack, &admin)
+            };
             let (workload, pool) = if scenario.fresh_tokens {
                 let count = if concurrency == 1 {
                     bench.cli.miss_tokens / 2
@@ -281,8 +319,8 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 };
                 let (tokens, rate) = workloads::mint_tokens(
                     &mint_http,
-                    &stack.idp_url,
-                    stack.mcp_url.as_str(),
+                    &target.idp_url,
+                    target.mcp_url.as_str(),
                     count,
                     32,
                 )
@@ -302,7 +340,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                     scenario.era,
                     scenario.tool,
                     &arguments,
-                    Some(&admin),
+                    Some(admin),
                     None,
                 )?;
                 (workload, None)
@@ -311,7 +349,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 .point(
                     scenario.name,
                     era_name(scenario.era),
-                    mcp_addr,
+                    addr_of(&target.mcp_url)?,
                     workload,
                     concurrency,
                 )
@@ -354,21 +392,22 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 .await?,
         );
     }
-    for &concurrency in &idp_levels {
-        idp.push(
-            bench
-                .point(
-                    "token exchange",
-                    "http",
-                    idp_addr,
-                    workloads::token_exchange(&admin, &upstream_audience)?,
-                    concurrency,
-                )
-                .await?,
-        );
+    for (name, on_behalf_of) in [
+        ("token exchange", false),
+        ("token exchange (on-behalf-of)", true),
+    ] {
+        for &concurrency in &idp_levels {
+            let workload = workloads::token_exchange(&admin, &upstream_audience, on_behalf_of)?;
+            idp.push(
+                bench
+                    .point(name, "http", idp_addr, workload, concurrency)
+                    .await?,
+            );
+        }
     }
     let _ = stop_floor.send(());
     stack.shutdown().await?;
+    obo_stack.shutdown().await?;
 
     let processes = if bench.cli.skip_processes {
         None
@@ -423,7 +462,7 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
     let (tokens, _) = workloads::mint_tokens(
         &http,
         &stack.idp.base_url,
-        stack::contract::MCP_AUDIENCE,
+        contract::MCP_AUDIENCE,
         1,
         1,
     )

@@ -49,12 +49,19 @@ pub fn binaries_present(dir: &Path) -> bool {
 }
 
 /// The stack's own process wiring, on the release binaries in `dir`, logging warnings only
-/// (a log line per request would be part of what is measured).
+/// (a log line per request would be part of what is measured), with the demo's exchange as
+/// in the in-process CTE rows (the binary with no subject token type would use OBO).
 pub async fn start(dir: &Path) -> anyhow::Result<ProcessStack> {
     let dir = dir.to_path_buf();
     ProcessStack::start_with(
         move |name| Ok(dir.join(name)),
-        &[("RUST_LOG", "warn".to_owned())],
+        &[
+            ("RUST_LOG", "warn".to_owned()),
+            (
+                "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
+                contract::SUBJECT_TOKEN_TYPE.to_owned(),
+            ),
+        ],
     )
     .await
 }

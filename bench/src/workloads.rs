@@ -10,6 +10,7 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
+use mcp_server::exchange::ACCESS_TOKEN_TYPE;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use url::Url;
@@ -165,20 +166,33 @@ pub fn client_credentials(audience: &str) -> anyhow::Result<Workload> {
     Ok(form_workload(&body, "access_token"))
 }
 
-/// The MCP server's own token exchange request (RFC 8693 form, as `mcp_server::exchange` sends).
-pub fn token_exchange(subject_token: &str, upstream_audience: &str) -> anyhow::Result<Workload> {
-    let body = serde_urlencoded_pairs(&[
+/// The MCP server's own token exchange request (RFC 8693 form, as `mcp_server::exchange` sends):
+/// Custom Token Exchange with the demo profile, or Auth0's On-Behalf-Of exchange.
+pub fn token_exchange(
+    subject_token: &str,
+    upstream_audience: &str,
+    on_behalf_of: bool,
+) -> anyhow::Result<Workload> {
+    let mut form = vec![
         (
             "grant_type",
             "urn:ietf:params:oauth:grant-type:token-exchange",
         ),
         ("subject_token", subject_token),
-        ("subject_token_type", "urn:fastmcp:mcp"),
+    ];
+    if on_behalf_of {
+        form.push(("subject_token_type", ACCESS_TOKEN_TYPE));
+        form.push(("requested_token_type", ACCESS_TOKEN_TYPE));
+    } else {
+        form.push(("subject_token_type", "urn:fastmcp:mcp"));
+    }
+    form.extend([
         ("audience", upstream_audience),
         ("scope", "read:private"),
         ("client_id", "mcp-server-client"),
         ("client_secret", "mcp-server-secret"),
-    ])?;
+    ]);
+    let body = serde_urlencoded_pairs(&form)?;
     Ok(form_workload(&body, "access_token"))
 }
 

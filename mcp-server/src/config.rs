@@ -12,6 +12,8 @@ use bearer_auth::Issuer;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::exchange::{ExchangeKind, ExchangeMode};
+
 pub use service_kit::LogFormat;
 
 /// The MCP server's command line. Every flag can also be set through the environment
@@ -38,10 +40,10 @@ pub struct Cli {
     /// The public base URL of this server (the MCP endpoint is `<url>mcp`).
     #[arg(long, env = "MCP_SERVER_URL", default_value = contract::MCP_AUDIENCE)]
     pub mcp_server_url: String,
-    /// Client id the server uses for Custom Token Exchange.
+    /// Client id the server uses for the token exchange.
     #[arg(long, env = "MCP_AUTH0_CLIENT_ID", default_value = contract::MCP_SERVER_CLIENT_ID)]
     pub mcp_auth0_client_id: String,
-    /// Client secret the server uses for Custom Token Exchange.
+    /// Client secret the server uses for the token exchange.
     #[arg(
         long,
         env = "MCP_AUTH0_CLIENT_SECRET",
@@ -51,13 +53,16 @@ pub struct Cli {
         value_parser = parse_secret
     )]
     pub mcp_auth0_client_secret: SecretString,
-    /// The token exchange profile's subject_token_type.
-    #[arg(
-        long,
-        env = "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
-        default_value = contract::SUBJECT_TOKEN_TYPE
-    )]
-    pub mcp_auth0_subject_token_type: String,
+    /// Which token exchange to use: `obo` (Auth0's On-Behalf-Of) or `custom` (Custom Token
+    /// Exchange). Unset: On-Behalf-Of unless MCP_AUTH0_SUBJECT_TOKEN_TYPE names a profile.
+    /// The mode in force is logged at start-up ("effective configuration").
+    #[arg(long, env = "MCP_AUTH0_EXCHANGE", value_enum)]
+    pub mcp_auth0_exchange: Option<ExchangeKind>,
+    /// The Custom Token Exchange profile's subject_token_type (e.g. urn:fastmcp:mcp, the CTE
+    /// quickstart's). Unset, or the access-token type (the OBO quickstart's `.env`), selects
+    /// On-Behalf-Of.
+    #[arg(long, env = "MCP_AUTH0_SUBJECT_TOKEN_TYPE")]
+    pub mcp_auth0_subject_token_type: Option<String>,
     /// Scope asked for in the exchange.
     #[arg(long, env = "MCP_AUTH0_EXCHANGE_SCOPE", default_value = contract::EXCHANGE_SCOPE)]
     pub mcp_auth0_exchange_scope: String,
@@ -99,6 +104,31 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+}
+
+impl Cli {
+    /// The `--help` footer naming the token exchange the environment (and `.env`) selects,
+    /// so a user can see the mode before starting.
+    pub fn exchange_help_from_env() -> String {
+        let explicit = std::env::var("MCP_AUTH0_EXCHANGE").ok();
+        let kind = explicit
+            .as_deref()
+            .map(|value| <ExchangeKind as clap::ValueEnum>::from_str(value, true));
+        let subject_token_type = std::env::var("MCP_AUTH0_SUBJECT_TOKEN_TYPE").ok();
+        let mode = match kind {
+            Some(Err(_)) => Err(format!(
+                "MCP_AUTH0_EXCHANGE={explicit:?} is not obo or custom"
+            )),
+            Some(Ok(kind)) => ExchangeMode::select(Some(kind), subject_token_type.as_deref()),
+            None => ExchangeMode::select(None, subject_token_type.as_deref()),
+        };
+        match mode {
+            Ok(mode) => format!("Token exchange with the current environment: {mode}."),
+            Err(message) => {
+                format!("Token exchange with the current environment: invalid ({message}).")
+            }
+        }
+    }
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -148,8 +178,8 @@ pub struct Config {
     pub client_id: String,
     /// MCP_AUTH0_CLIENT_SECRET.
     pub client_secret: SecretString,
-    /// MCP_AUTH0_SUBJECT_TOKEN_TYPE.
-    pub subject_token_type: String,
+    /// The token exchange (MCP_AUTH0_EXCHANGE and MCP_AUTH0_SUBJECT_TOKEN_TYPE).
+    pub exchange_mode: ExchangeMode,
     /// MCP_AUTH0_EXCHANGE_SCOPE (may be empty: no scope asked for).
     pub exchange_scope: String,
     /// API_AUTH0_AUDIENCE.
@@ -184,7 +214,11 @@ impl Default for Config {
             server_url: Url::parse(contract::MCP_AUDIENCE).expect("valid default URL"),
             client_id: contract::MCP_SERVER_CLIENT_ID.to_owned(),
             client_secret: SecretString::from(contract::MCP_SERVER_CLIENT_SECRET),
-            subject_token_type: contract::SUBJECT_TOKEN_TYPE.to_owned(),
+            // The demo stack's exchange: the CTE quickstart's profile. (The binary with no
+            // MCP_AUTH0_SUBJECT_TOKEN_TYPE uses On-Behalf-Of: `ExchangeMode::select`.)
+            exchange_mode: ExchangeMode::CustomTokenExchange {
+                subject_token_type: contract::SUBJECT_TOKEN_TYPE.to_owned(),
+            },
             exchange_scope: contract::EXCHANGE_SCOPE.to_owned(),
             api_audience: contract::UPSTREAM_AUDIENCE.to_owned(),
             api_base_url: Url::parse(contract::UPSTREAM_AUDIENCE).expect("valid default URL"),
@@ -282,10 +316,11 @@ impl TryFrom<Cli> for Config {
             server_url,
             client_id: non_empty("MCP_AUTH0_CLIENT_ID", &cli.mcp_auth0_client_id)?,
             client_secret,
-            subject_token_type: non_empty(
-                "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
-                &cli.mcp_auth0_subject_token_type,
-            )?,
+            exchange_mode: ExchangeMode::select(
+                cli.mcp_auth0_exchange,
+                cli.mcp_auth0_subject_token_type.as_deref(),
+            )
+            .map_err(|message| ConfigError::new("MCP_AUTH0_EXCHANGE", message))?,
             // Empty means "ask for no scope" (the exchange then omits the parameter).
             exchange_scope: cli.mcp_auth0_exchange_scope.trim().to_owned(),
             api_audience: non_empty("API_AUTH0_AUDIENCE", &cli.api_auth0_audience)?,
@@ -365,7 +400,7 @@ impl Config {
             mcp_endpoint = %self.mcp_endpoint(),
             client_id = %self.client_id,
             client_secret = "[redacted]",
-            subject_token_type = %self.subject_token_type,
+            exchange = %self.exchange_mode,
             exchange_scope = %self.exchange_scope,
             api_audience = %self.api_audience,
             api_base_url = %self.api_base_url,

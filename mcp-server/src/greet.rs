@@ -73,11 +73,12 @@ impl Greeter {
         root_certificates: &[reqwest::Certificate],
         metrics: Metrics,
     ) -> Result<Greeter, GreeterBuildError> {
-        let grant = ExchangeGrant::custom_token_exchange(
-            config.subject_token_type.clone(),
-            config.api_audience.clone(),
-            Some(config.exchange_scope.trim().to_owned()),
-        );
+        let grant = ExchangeGrant {
+            mode: config.exchange_mode.clone(),
+            audience: config.api_audience.clone(),
+            scope: Some(config.exchange_scope.trim().to_owned()),
+        }
+        .without_empty_scope();
         let mut exchange = ExchangeConfig::new(
             config.issuer.clone(),
             config.client_id.clone(),

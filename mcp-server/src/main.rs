@@ -3,14 +3,17 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use mcp_server::{App, Cli, Command, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal; the environment and flags still apply.
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .after_help(Cli::exchange_help_from_env())
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let (command, log_format) = (cli.command, cli.log_format);
     let config = match Config::try_from(cli) {
         Ok(config) => config,

@@ -83,8 +83,14 @@ async fn private_scope(
             .into_response();
     }
     // What the token grants: its `scope`.
-    Json(json!({ "msg": "Hello from upstream API", "sub": token.subject, "scopes": token.scopes }))
-        .into_response()
+    let mut answer =
+        json!({ "msg": "Hello from upstream API", "sub": token.subject, "scopes": token.scopes });
+    // RFC 8693 §4.1: who called on the user's behalf (an On-Behalf-Of exchange writes it),
+    // so a caller can see the delegation chain its token went through.
+    if let Some(act) = token.claims.get("act") {
+        answer["act"] = act.clone();
+    }
+    Json(answer).into_response()
 }
 
 async fn public() -> Json<serde_json::Value> {

@@ -14,6 +14,9 @@ tenant's APIs, and tokens minted through the control surface in the two dialects
 uses), get_token_by_exchange_profile (HTTP Basic) against the demo tenant's
 mcp-server-client with the quickstart's exchange scope, and GetToken's refresh grant.
 
+auth0-api-python's ApiClient.get_token_on_behalf_of runs Auth0's On-Behalf-Of exchange as the
+MCP server's Custom API client against the demo tenant.
+
 Usage: python check.py <domain>, e.g. localhost:4000, with FAKE_AUTH0_CONTROL_TOKEN set to
 the fake's control token (run.sh starts it with --control). Exits non-zero on the first
 failure.
@@ -199,6 +202,44 @@ def main() -> None:
     check(claims.get("azp") == "mcp-server-client", "the exchanged token names mcp-server-client")
     check(exchanged.get("scope") == "openid read:private",
           f"the exchanged token carries what was granted ({exchanged.get('scope')!r})")
+
+    # Auth0's On-Behalf-Of exchange, as the MCP server makes it: the admin's token for the MCP
+    # API, exchanged by the MCP server's Custom API client (HTTP Basic) for the upstream API.
+    mcp_token = user.login(
+        username="admin@example.com",
+        password="admin-pass",
+        audience=MCP_API,
+        scope="tool:greet",
+        grant_type="password",
+    )["access_token"]
+    mcp_server = ApiClient(ApiClientOptions(
+        domain=domain, audience=MCP_API,
+        client_id="mcp-server-client", client_secret="mcp-server-secret",
+    ))
+    exchanged = asyncio.run(mcp_server.get_token_on_behalf_of(
+        mcp_token, audience=UPSTREAM_API, scope="read:private",
+    ))
+    check(exchanged.get("issued_token_type") == "urn:ietf:params:oauth:token-type:access_token",
+          "get_token_on_behalf_of got an access token")
+    claims = asyncio.run(verify(domain, UPSTREAM_API, exchanged["access_token"]))
+    check(claims["sub"] == "auth0|admin", "the OBO token is for the same user")
+    check(claims.get("act", {}).get("sub") == "mcp-server-client",
+          f"the OBO token's act names the MCP server's client: {claims.get('act')}")
+    check(claims["azp"] == "mcp-server-client", "the OBO token was issued to the MCP server's client")
+    # The user has no read:private: refused with 403.
+    user_mcp_token = user.login(
+        username="user@example.com", password="user-pass", audience=MCP_API,
+        scope="tool:whoami", grant_type="password",
+    )["access_token"]
+    try:
+        asyncio.run(mcp_server.get_token_on_behalf_of(
+            user_mcp_token, audience=UPSTREAM_API, scope="read:private",
+        ))
+    except Exception as error:  # the SDK's ApiError
+        status = getattr(error, "status_code", None)
+        check(status == 403, f"get_token_on_behalf_of for a user without read:private is 403 ({status}: {error})")
+    else:
+        check(False, "get_token_on_behalf_of refused a user without read:private")
     print(f"auth0_sdk: {PASSED} passed, 0 failed")
 
 

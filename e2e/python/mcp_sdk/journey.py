@@ -281,6 +281,10 @@ def without_scopes(url: str, withheld: frozenset[str]) -> str:
     return parts._replace(query=urlencode(query, doseq=True)).geturl()
 
 
+# The `act.sub` the upstream API must report for admin's greet (--expect-actor); empty: none checked.
+EXPECTED_ACTOR = ""
+
+
 async def admin_journey(mcp_url: str, mode: str) -> None:
     user = "admin@example.com"
     browser = HeadlessBrowser(user, DEMO_USERS[user])
@@ -327,6 +331,15 @@ async def admin_journey(mcp_url: str, mode: str) -> None:
                 "greet returned no structured content (the upstream API's JSON)",
             )
             log(f"[{mode}] {user}: greet = {greeting!r} upstream = {json.dumps(greet.structured_content)}")
+            if EXPECTED_ACTOR:
+                # An On-Behalf-Of exchange names the MCP server's client as the current actor.
+                upstream = greet.structured_content.get("upstream") or {}
+                actor = (upstream.get("act") or {}).get("sub")
+                check(
+                    actor == EXPECTED_ACTOR,
+                    f"the exchanged token's act.sub is {actor!r}, expected {EXPECTED_ACTOR!r}: {upstream}",
+                )
+                log(f"[{mode}] {user}: exchanged token act = {json.dumps(upstream.get('act'))}")
             check(len(browser.authorize_urls) == 1, "admin had to sign in more than once")
 
 
@@ -454,7 +467,15 @@ async def main() -> int:
         help="run one user's journey only (env JOURNEY_ONLY; default all)",
     )
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for /health (default 30)")
+    parser.add_argument(
+        "--expect-actor",
+        default=os.environ.get("JOURNEY_EXPECT_ACTOR", ""),
+        help="check that greet's exchanged token has act.sub equal to this client id, as an "
+        "On-Behalf-Of exchange writes it (env JOURNEY_EXPECT_ACTOR)",
+    )
     args = parser.parse_args()
+    global EXPECTED_ACTOR
+    EXPECTED_ACTOR = args.expect_actor
 
     modes = ["auto", "legacy"] if args.mode == "both" else [args.mode]
     journeys = {"admin": admin_journey, "step-up": step_up_journey, "user": user_journey, "guest": guest_journey}

@@ -5,6 +5,10 @@
 //! The API identifiers stay the contract's defaults (`http://localhost:3001/`,
 //! `http://localhost:8787/`): an identifier is a name, not an address, so the embedded demo
 //! tenant works unchanged while the services listen elsewhere.
+//!
+//! mcp-server gets no MCP_AUTH0_SUBJECT_TOKEN_TYPE, as with the OBO quickstart's `.env`, so
+//! its greet goes through Auth0's On-Behalf-Of exchange (the in-process journeys use Custom
+//! Token Exchange, the demo's).
 
 use e2e::DemoUser;
 use e2e::mcp::StatelessMcp;

@@ -47,6 +47,7 @@ pub(crate) fn client_credentials(
             without_api_scopes: WithoutApiScopes::AllPermissions,
             gty: Some(Gty::ClientCredentials),
             actor: None,
+            delegated_grant: None,
             nonce: None,
             auth_time: state.now(),
             issued_token_type: None,

@@ -7,6 +7,7 @@ use super::authorization_code::authorization_code;
 use super::client_auth::AuthenticatedClient;
 use super::client_credentials::client_credentials;
 use super::custom_token_exchange;
+use super::on_behalf_of;
 use super::password::password;
 use super::refresh_token::refresh_token;
 use super::response::TokenResponse;
@@ -21,8 +22,8 @@ pub(crate) async fn grant_tokens(
     grant: GrantType,
     params: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    // Custom Token Exchange checks its own client permissions (the client's
-    // `token_exchange` settings), as Auth0 does.
+    // Token exchange (Custom Token Exchange and On-Behalf-Of) checks its own client
+    // permissions (the client's `token_exchange` settings), as Auth0 does.
     if grant != GrantType::TokenExchange && !client.client.allows_grant(grant) {
         return Err(OAuthError::unauthorized_client(format!(
             "Grant type '{}' not allowed for the client.",
@@ -35,6 +36,9 @@ pub(crate) async fn grant_tokens(
         GrantType::ClientCredentials => client_credentials(state, client, params),
         GrantType::Password => password(state, client, params),
         // Verifying and signing take a few hundred microseconds of CPU, fine inline.
+        GrantType::TokenExchange if on_behalf_of::is_on_behalf_of(params) => {
+            on_behalf_of::exchange(state, client, params)
+        }
         GrantType::TokenExchange => custom_token_exchange::exchange(state, client, params),
     }?;
     // Grants without a refresh token (client_credentials, most exchanges) write nothing.

@@ -7,13 +7,13 @@
 //! pending: the token endpoint commits it (to the data dir, when there is one) before the
 //! response is sent.
 
-use serde_json::{Map, json};
+use serde_json::Map;
 
 use super::response::TokenResponse;
 use super::scope_policy::{OFFLINE_ACCESS, ScopePolicy, WithoutApiScopes};
 use crate::jwt::{AccessTokenSpec, Gty};
 use crate::model::{Client, ClientGrant, GrantType, ResourceServer, Tenant, User};
-use crate::oauth::{OAuthError, random_token};
+use crate::oauth::{Actor, OAuthError, random_token};
 use crate::state::{AppState, PendingRefresh, REFRESH_TOKEN_LIFETIME, RefreshGrant};
 
 /// Who a token is for.
@@ -49,9 +49,12 @@ pub(crate) struct Issue<'a> {
     pub without_api_scopes: WithoutApiScopes,
     /// `gty`, written by Auth0's own dialects.
     pub gty: Option<Gty>,
-    /// RFC 8693 §4.1: the `sub` of the acting party, written as `act`. A token with an
-    /// actor never comes with a refresh token, as with Auth0.
-    pub actor: Option<&'a str>,
+    /// RFC 8693 §4.1: the acting party (and its prior actors), written as `act`. A token
+    /// with an actor never comes with a refresh token, as with Auth0.
+    pub actor: Option<Actor>,
+    /// The user-delegated client grant a token on a user's behalf is issued within
+    /// (Auth0's On-Behalf-Of exchange): API scopes are limited to its scopes.
+    pub delegated_grant: Option<&'a ClientGrant>,
     /// The ID token's `nonce` (OIDC Core §3.1.2.1), from the authorization request.
     pub nonce: Option<&'a str>,
     /// When the user authenticated (`auth_time`), carried by a refresh-token family.
@@ -80,6 +83,7 @@ impl<'a> Issue<'a> {
             without_api_scopes: WithoutApiScopes::AllPermissions,
             gty: None,
             actor: None,
+            delegated_grant: None,
             nonce: None,
             auth_time,
             issued_token_type: None,
@@ -113,13 +117,17 @@ fn policy_for(tenant: &Tenant, issue: &Issue<'_>) -> ScopePolicy {
             let offline_access = issue.actor.is_none()
                 && issue.client.allows_grant(GrantType::RefreshToken)
                 && issue.api.is_none_or(|api| api.allow_offline_access);
-            ScopePolicy::for_user(
+            let policy = ScopePolicy::for_user(
                 tenant,
                 user,
                 issue.api,
                 issue.without_api_scopes,
                 offline_access,
-            )
+            );
+            match issue.delegated_grant {
+                Some(grant) => policy.within(&grant.scope),
+                None => policy,
+            }
         }
         Subject::Machine(client_grant) => ScopePolicy::for_machine(client_grant),
     }
@@ -148,9 +156,9 @@ pub(crate) fn issue(
         Subject::Machine(_) => format!("{client_id}@clients"),
     };
     let mut extra_claims = Map::new();
-    if let Some(actor) = issue.actor {
+    if let Some(actor) = &issue.actor {
         // RFC 8693 §4.1: the acting party.
-        extra_claims.insert("act".to_owned(), json!({ "sub": actor }));
+        extra_claims.insert("act".to_owned(), actor.to_claim());
     }
     let minted = state.tokens.access_token(&AccessTokenSpec {
         subject: &subject,

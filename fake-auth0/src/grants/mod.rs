@@ -3,8 +3,8 @@
 //!
 //! - One module per grant: `authorization_code` (with PKCE), `refresh_token` (rotation,
 //!   reuse detection), `client_credentials`, `password`, `custom_token_exchange` (Auth0's
-//!   Custom Token Exchange, RFC 8693 with a profile's Action). A later grant of its own
-//!   (Auth0's On-Behalf-Of exchange) lands beside them as `on_behalf_of`.
+//!   Custom Token Exchange, RFC 8693 with a profile's Action), `on_behalf_of` (Auth0's
+//!   On-Behalf-Of exchange: access token for access token, no Action).
 //! - `issuance` is the one path every grant issues through, with the one `scope_policy`.
 //! - `consent`: what a consent page lists, from the same scope policy.
 //! - `client_auth`: client authentication (RFC 6749 §2.3), shared with `/oauth/revoke`.
@@ -20,6 +20,7 @@ mod consent;
 mod custom_token_exchange;
 mod dispatch;
 mod issuance;
+mod on_behalf_of;
 mod password;
 mod refresh_token;
 mod response;

@@ -8,6 +8,8 @@
 //! - An API scope passes when the subject may hold it: one the API defines, under RBAC
 //!   (`enforce_policies`) one of the user's permissions, for a machine one of its client
 //!   grant's scopes. Others are dropped silently, as Auth0 does.
+//! - A user-delegated client grant (the On-Behalf-Of exchange) narrows a user's API scopes
+//!   to the ones it grants, the default included.
 //! - A request naming no API scope (for a machine: naming no scope at all) gets what the subject explicitly holds (the user's
 //!   permissions under RBAC, a machine's client grant) for the user grants and
 //!   client_credentials, and no API scope for token exchange, whose scopes are decoupled
@@ -77,6 +79,14 @@ impl ScopePolicy {
             user_permissions: Some(permissions),
             offline_access,
         }
+    }
+
+    /// The policy narrowed to the API scopes of a user-delegated client grant (Auth0's
+    /// On-Behalf-Of exchange: what the user holds *and* the client was granted).
+    pub(crate) fn within(mut self, grant_scopes: &[String]) -> ScopePolicy {
+        self.allowed.retain(|scope| grant_scopes.contains(scope));
+        self.by_default.retain(|scope| grant_scopes.contains(scope));
+        self
     }
 
     /// The policy for a machine (client_credentials) with its client grant for the API.
@@ -211,6 +221,7 @@ mod tests {
             client_id: "m2m".to_owned(),
             audience: "http://localhost:4000/api/v2/".to_owned(),
             scope: scopes(&["read:clients", "read:users"]),
+            subject_type: Default::default(),
         };
         let policy = ScopePolicy::for_machine(&grant);
         assert_eq!(policy.grant(&[]), scopes(&["read:clients", "read:users"]));

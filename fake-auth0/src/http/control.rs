@@ -418,6 +418,7 @@ async fn mint(
             enforce_policies: false,
             allow_offline_access: false,
             token_lifetime: 86_400,
+            subject_type_authorization: None,
         });
     if let Some(dialect) = request.token_dialect {
         api.token_dialect = dialect;

@@ -144,6 +144,7 @@ fn handle(
         client_secret: secret.clone().map(ClientSecret::new),
         name: client_name.clone(),
         app_type: AppType::Native,
+        resource_server_identifier: None,
         is_first_party: false,
         grant_types: grant_types.clone(),
         callbacks: redirect_uris.clone(),

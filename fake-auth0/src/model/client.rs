@@ -1,5 +1,6 @@
 //! Applications (`/api/v2/clients`): how a client authenticates, which grants and callbacks
-//! it may use, and its Custom Token Exchange permissions.
+//! it may use, and its token-exchange permissions (Custom Token Exchange profiles, and
+//! Auth0's On-Behalf-Of exchange for Custom API clients).
 
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -14,6 +15,10 @@ pub struct Client {
     pub name: String,
     #[serde(default)]
     pub app_type: AppType,
+    /// The API a Custom API client (`app_type: resource_server`) stands for: the audience of
+    /// the tokens it may exchange with On-Behalf-Of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_server_identifier: Option<String>,
     /// Third-party applications (every dynamically registered one) get a consent step.
     #[serde(default = "first_party_by_default")]
     pub is_first_party: bool,
@@ -39,6 +44,25 @@ impl Client {
     /// Whether the client may use `grant`.
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// The API this client stands for when it is a Custom API client (`app_type:
+    /// resource_server` with a `resource_server_identifier`), the only kind of client
+    /// Auth0 lets use the On-Behalf-Of exchange.
+    pub fn custom_api_identifier(&self) -> Option<&str> {
+        match self.app_type {
+            AppType::ResourceServer => self.resource_server_identifier.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether `token_exchange.allow_any_profile_of_type` lists `profile_type`.
+    pub fn allows_exchange_of_type(&self, profile_type: &str) -> bool {
+        self.token_exchange.as_ref().is_some_and(|te| {
+            te.allow_any_profile_of_type
+                .iter()
+                .any(|t| t == profile_type)
+        })
     }
 
     /// Whether the client authenticates with a secret.
@@ -159,11 +183,16 @@ impl TokenEndpointAuthMethod {
     }
 }
 
-/// A client's Custom Token Exchange permissions.
+/// The `allow_any_profile_of_type` value that lets a Custom API client use Auth0's
+/// On-Behalf-Of exchange.
+pub const ON_BEHALF_OF_TOKEN_EXCHANGE: &str = "on_behalf_of_token_exchange";
+
+/// A client's token-exchange permissions.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientTokenExchange {
-    /// Profile types the client may use, e.g. `custom_authentication`.
+    /// Profile types the client may use: `custom_authentication` (Custom Token Exchange),
+    /// `on_behalf_of_token_exchange` (Auth0's On-Behalf-Of exchange).
     #[serde(default)]
     pub allow_any_profile_of_type: Vec<String>,
 }

@@ -25,12 +25,16 @@ mod validate;
 
 pub use action::{ActionDefinition, ActionSecret, ActionTemplate, SecretValue};
 pub use client::{
-    AppType, Client, ClientSecret, ClientTokenExchange, GrantType, TokenEndpointAuthMethod,
+    AppType, Client, ClientSecret, ClientTokenExchange, GrantType, ON_BEHALF_OF_TOKEN_EXCHANGE,
+    TokenEndpointAuthMethod,
 };
-pub use client_grant::ClientGrant;
+pub use client_grant::{ClientGrant, ClientGrantSubjectType};
 pub use connection::Connection;
 pub use load::TenantError;
-pub use resource_server::{ResourceServer, ResourceServerScope, SigningAlg, TokenDialect};
+pub use resource_server::{
+    ClientPolicy, ResourceServer, ResourceServerScope, SigningAlg, SubjectPolicy,
+    SubjectTypeAuthorization, TokenDialect, UserPolicy,
+};
 pub use role::{Permission, Role};
 pub use tenant::{AudienceResourceConflict, Tenant, TenantSettings};
 pub use token_exchange_profile::{

@@ -25,6 +25,57 @@ pub struct ResourceServer {
     /// Access-token lifetime in seconds.
     #[serde(default = "default_token_lifetime")]
     pub token_lifetime: u64,
+    /// Which subjects' tokens clients may get for this API, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type_authorization: Option<SubjectTypeAuthorization>,
+}
+
+/// Auth0's `subject_type_authorization` of an API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectTypeAuthorization {
+    /// Tokens for users (what the On-Behalf-Of exchange asks for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<SubjectPolicy<UserPolicy>>,
+    /// Tokens for clients themselves (client_credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<SubjectPolicy<ClientPolicy>>,
+}
+
+/// `{"policy": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectPolicy<P> {
+    pub policy: P,
+}
+
+/// Who may get a user's token for an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserPolicy {
+    AllowAll,
+    DenyAll,
+    /// Only a client with a user-delegated client grant for the API.
+    RequireClientGrant,
+}
+
+/// Who may get a machine token for an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientPolicy {
+    DenyAll,
+    RequireClientGrant,
+}
+
+impl ResourceServer {
+    /// The user policy the On-Behalf-Of exchange applies. Without one set, a
+    /// user-delegated client grant is required, as the OBO set-up guide configures it.
+    pub fn user_policy(&self) -> UserPolicy {
+        self.subject_type_authorization
+            .as_ref()
+            .and_then(|sta| sta.user)
+            .map_or(UserPolicy::RequireClientGrant, |p| p.policy)
+    }
 }
 
 fn default_token_lifetime() -> u64 {

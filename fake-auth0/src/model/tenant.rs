@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::action::ActionDefinition;
 use super::client::Client;
-use super::client_grant::ClientGrant;
+use super::client_grant::{ClientGrant, ClientGrantSubjectType};
 use super::connection::Connection;
 use super::resource_server::ResourceServer;
 use super::role::Role;
@@ -116,11 +116,27 @@ impl Tenant {
             .collect()
     }
 
-    /// The client grant of `client_id` for `audience`, if any.
+    /// The machine-to-machine client grant of `client_id` for `audience`, if any.
     pub fn client_grant(&self, client_id: &str, audience: &str) -> Option<&ClientGrant> {
-        self.client_grants
-            .iter()
-            .find(|grant| grant.client_id == client_id && grant.audience == audience)
+        self.grant_of(client_id, audience, ClientGrantSubjectType::Client)
+    }
+
+    /// The user-delegated client grant of `client_id` for `audience`, if any.
+    pub fn user_delegated_grant(&self, client_id: &str, audience: &str) -> Option<&ClientGrant> {
+        self.grant_of(client_id, audience, ClientGrantSubjectType::User)
+    }
+
+    fn grant_of(
+        &self,
+        client_id: &str,
+        audience: &str,
+        subject_type: ClientGrantSubjectType,
+    ) -> Option<&ClientGrant> {
+        self.client_grants.iter().find(|grant| {
+            grant.client_id == client_id
+                && grant.audience == audience
+                && grant.subject_type == subject_type
+        })
     }
 }
 

@@ -344,3 +344,18 @@ pub fn scopes(claims: &Map<String, Value>) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// `form` with `changes` applied: each replaces the parameter of its name, and an empty
+/// value removes it (for the many "this request minus that" cases).
+pub fn with_changes<'a>(
+    mut form: Vec<(&'a str, &'a str)>,
+    changes: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    for (name, value) in changes {
+        form.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            form.push((name, value));
+        }
+    }
+    form
+}

@@ -8,6 +8,7 @@ mod control;
 mod discovery;
 mod helpers;
 mod management;
+mod on_behalf_of;
 mod other_endpoints;
 mod password;
 mod refresh;

@@ -3,6 +3,8 @@
 //! Issued tokens are verified independently, against the JWKS the fake serves.
 
 use fake_auth0::model::Client;
+
+use crate::helpers::with_changes;
 use fake_auth0::{App, Config, Tenant, TokenExchangeProfile};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -96,7 +98,7 @@ impl Fake {
     /// The MCP server's exchange request, with `changes` applied (an empty value removes the
     /// parameter).
     async fn exchange(&self, subject_token: &str, changes: &[(&str, &str)]) -> (u16, Value) {
-        let mut form: Vec<(&str, &str)> = vec![
+        let form = vec![
             ("grant_type", EXCHANGE),
             ("client_id", "mcp-server-client"),
             ("client_secret", "mcp-server-secret"),
@@ -105,13 +107,7 @@ impl Fake {
             ("audience", UPSTREAM_API),
             ("scope", "read:private"),
         ];
-        for (name, value) in changes {
-            form.retain(|(n, _)| n != name);
-            if !value.is_empty() {
-                form.push((name, value));
-            }
-        }
-        self.token(&form).await
+        self.token(&with_changes(form, changes)).await
     }
 
     /// Verifies a token against the served JWKS, issuer and `audience`, as a resource server
@@ -395,9 +391,10 @@ async fn malformed_requests_are_invalid_requests() {
             &[("subject_token_type", "urn:acme:unknown")],
             "Invalid subject_token_type",
         ),
+        // The access-token type selects On-Behalf-Of, which requires requested_token_type.
         (
             &[("subject_token_type", ACCESS_TOKEN_TYPE)],
-            "Invalid subject_token_type",
+            "Missing required parameter: requested_token_type",
         ),
         (
             &[(

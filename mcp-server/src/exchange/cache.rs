@@ -228,6 +228,14 @@ mod tests {
         assert_ne!(read, grant("urn:fastmcp:mcp", "aud", None));
         assert_ne!(read, grant("urn:fastmcp:mcp", "other-aud", Some("read")));
         assert_ne!(read, grant("urn:other:profile", "aud", Some("read")));
+        // The mode itself: On-Behalf-Of never shares an entry with Custom Token Exchange,
+        // not even with a profile whose type is the access-token type.
+        let obo = grant_fingerprint(&ExchangeGrant::on_behalf_of("aud", Some("read".to_owned())));
+        assert_ne!(obo, read);
+        assert_ne!(
+            obo,
+            grant(crate::exchange::ACCESS_TOKEN_TYPE, "aud", Some("read"))
+        );
         // Length prefixes keep the parts apart.
         assert_ne!(grant("x", "ab", Some("c")), grant("x", "a", Some("bc")));
     }

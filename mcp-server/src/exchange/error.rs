@@ -34,7 +34,11 @@ pub enum ExchangeError {
     #[error("the identity provider did not answer in time ({stage})")]
     Timeout { stage: Stage },
     /// The IdP refused the exchange with an RFC 6749 §5.2 error response.
-    #[error("the identity provider refused the token exchange: {error}{}", describe(.description))]
+    #[error(
+        "the identity provider refused the token exchange: {error}{}{}",
+        describe(.description),
+        to_fix(.hint)
+    )]
     Refused {
         /// The HTTP status of the answer.
         status: u16,
@@ -42,6 +46,9 @@ pub enum ExchangeError {
         error: String,
         /// The IdP's `error_description`, shortened.
         description: Option<String>,
+        /// What to change so the exchange succeeds, when the mode knows
+        /// (`ExchangeMode::refusal_hint`).
+        hint: Option<&'static str>,
     },
     /// A status other than the expected one, without an OAuth error body.
     #[error("the identity provider answered HTTP {status} ({stage})")]
@@ -58,7 +65,25 @@ fn describe(description: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+fn to_fix(hint: &Option<&'static str>) -> String {
+    hint.map(|h| format!("; to fix: {h}")).unwrap_or_default()
+}
+
 impl ExchangeError {
+    /// The error with what to fix for a refusal of an exchange of `mode`.
+    pub(crate) fn with_hint(mut self, mode: &super::ExchangeMode) -> Self {
+        if let ExchangeError::Refused {
+            status,
+            error,
+            description,
+            hint,
+        } = &mut self
+        {
+            *hint = mode.refusal_hint(*status, error, description.as_deref());
+        }
+        self
+    }
+
     /// The metric label of this failure (`mcp_token_exchanges_total{outcome}`).
     pub(crate) fn outcome(&self) -> &'static str {
         match self {

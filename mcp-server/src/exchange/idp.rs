@@ -88,7 +88,7 @@ impl IdpExchanger {
                     detail: "the answer is too large",
                 },
             })?;
-        process_token_response(status, is_json, &body)
+        process_token_response(status, is_json, &body).map_err(|e| e.with_hint(&self.grant.mode))
     }
 
     /// The token endpoint, from the issuer's discovery document on first use.

@@ -1,4 +1,4 @@
-//! The token exchange (RFC 8693; Auth0's Custom Token Exchange) behind a cache.
+//! The token exchange (RFC 8693; Auth0's On-Behalf-Of or Custom Token Exchange) behind a cache.
 //!
 //! The MCP server receives access tokens whose audience is itself and must never pass them
 //! on. To call the upstream API on the caller's behalf it trades the inbound token at the
@@ -11,8 +11,9 @@
 //!
 //! - `grant`: [`ExchangeGrant`], what is asked for — the RFC 8693 §2.1 form parameters
 //!   besides the subject token and the client's credentials. [`ExchangeMode`] selects the
-//!   flavour (today Auth0's Custom Token Exchange, whose `subject_token_type` names the
-//!   tenant's token exchange profile); a second mode (On-Behalf-Of) is one more variant.
+//!   flavour: Auth0's On-Behalf-Of exchange (both token types the access-token type) or
+//!   Auth0's Custom Token Exchange (whose `subject_token_type` names the tenant's token
+//!   exchange profile), and says what to fix when the IdP refuses it.
 //! - `idp`: the exchanger proper. It finds the token endpoint through
 //!   [`bearer_auth::discovery::IssuerMetadata`] (once; a failure is retried on the next call),
 //!   POSTs the form with `client_secret_post` client authentication, and counts outcomes.
@@ -45,5 +46,5 @@ mod token;
 pub use config::ExchangeConfig;
 pub use error::{ExchangeError, Stage};
 pub use exchanger::TokenExchanger;
-pub use grant::{ExchangeGrant, ExchangeMode};
+pub use grant::{ACCESS_TOKEN_TYPE, ExchangeGrant, ExchangeKind, ExchangeMode};
 pub use token::{AccessToken, ExchangedToken};

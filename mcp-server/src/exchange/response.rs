@@ -98,6 +98,7 @@ fn oauth_error(status: u16, body: &[u8]) -> ExchangeError {
             .get("error_description")
             .and_then(Value::as_str)
             .map(shorten),
+        hint: None,
     }
 }
 
@@ -240,6 +241,7 @@ mod tests {
             status,
             error,
             description,
+            ..
         } = &err
         else {
             panic!("{err:?}");

@@ -187,6 +187,7 @@ async fn a_failed_exchange_is_not_cached() {
             status: 403,
             error: "invalid_grant".to_owned(),
             description: Some("Subject token validation failed.".to_owned()),
+            hint: None,
         }
     );
     assert_eq!(

@@ -1,8 +1,10 @@
 //! `greet` against the real fake-auth0 (password grant for the subject token, Custom Token
-//! Exchange with the demo tenant's profile) and the real upstream API, all in process.
+//! Exchange with the demo tenant's profile, or Auth0's On-Behalf-Of exchange with its
+//! user-delegated grant) and the real upstream API, all in process.
 //! Exchanges are counted by the exchanger's own metrics, one per POST to the IdP.
 
 use bearer_auth::{Issuer, VerifiedToken, Verifier, VerifierConfig};
+use mcp_server::exchange::{ExchangeError, ExchangeMode};
 use mcp_server::greet::{GreetError, Greeter};
 use mcp_server::metrics::Metrics;
 use mcp_server::upstream::UpstreamError;
@@ -43,13 +45,20 @@ impl RealStack {
         }
     }
 
-    /// A greeter configured as the MCP server would be, with its own metrics.
+    /// A greeter configured as the MCP server would be (Custom Token Exchange, the demo's
+    /// default), with its own metrics.
     fn greeter(&self) -> (Greeter, Metrics) {
+        self.greeter_in(mcp_server::Config::default().exchange_mode)
+    }
+
+    /// A greeter using the exchange `mode`.
+    fn greeter_in(&self, mode: ExchangeMode) -> (Greeter, Metrics) {
         let config = mcp_server::Config {
             issuer: Issuer::from_auth0_domain(&self.issuer).unwrap(),
             audience: self.mcp_audience.clone(),
             api_audience: self.api.clone(),
             api_base_url: Url::parse(&self.api).unwrap(),
+            exchange_mode: mode,
             ..mcp_server::Config::default()
         };
         let metrics = Metrics::new();
@@ -193,4 +202,54 @@ async fn a_user_without_read_private_gets_a_tool_error_naming_the_status() {
         GreetError::Upstream(UpstreamError::Status { status: 403 })
     );
     assert!(err.to_string().contains("HTTP 403"), "{err}");
+}
+
+#[tokio::test]
+async fn on_behalf_of_greets_admin_with_act_naming_the_mcp_servers_client_once() {
+    let stack = RealStack::start().await;
+    let (greeter, metrics) = stack.greeter_in(ExchangeMode::OnBehalfOf);
+    let (token, admin) = stack.login(ADMIN).await;
+
+    let out = greeter.greet(&admin, &token, None).await.unwrap();
+    for _ in 0..9 {
+        greeter.greet(&admin, &token, None).await.unwrap();
+    }
+
+    assert_eq!(out.upstream["sub"], json!(admin.subject));
+    assert_eq!(
+        out.upstream["act"]["sub"], "mcp-server-client",
+        "{}",
+        out.upstream
+    );
+    assert_eq!(
+        out.upstream["act"]["act"]["sub"], "demo-cli",
+        "{}",
+        out.upstream
+    );
+    assert_eq!(exchanges(&metrics, "ok"), "1");
+}
+
+#[tokio::test]
+async fn on_behalf_of_for_a_user_without_read_private_is_refused_saying_what_to_fix() {
+    // With OBO, Auth0 refuses the exchange itself (403) when the user lacks the scope.
+    let stack = RealStack::start().await;
+    let (greeter, metrics) = stack.greeter_in(ExchangeMode::OnBehalfOf);
+    let (token, user) = stack.login(USER).await;
+
+    let err = greeter.greet(&user, &token, None).await.unwrap_err();
+
+    let GreetError::Exchange(ExchangeError::Refused { status, error, .. }) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!((*status, error.as_str()), (403, "access_denied"));
+    let text = err.to_string();
+    assert!(
+        text.contains("to fix:") && text.contains("MCP_AUTH0_EXCHANGE_SCOPE"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&token),
+        "the tool error never shows the token"
+    );
+    assert_eq!(exchanges(&metrics, "refused"), "1");
 }

@@ -19,7 +19,7 @@ use crate::grants::response::TokenResponse;
 use crate::grants::scope_policy::WithoutApiScopes;
 use crate::jwt::{Expected, verify_tenant_token};
 use crate::model::{ProfileAction, ProfileType, TokenExchangeProfile};
-use crate::oauth::{ACCESS_TOKEN_TYPE, ErrorCode, FormParams, OAuthError, TokenType};
+use crate::oauth::{ACCESS_TOKEN_TYPE, Actor, ErrorCode, FormParams, OAuthError, TokenType};
 use crate::state::AppState;
 
 /// Runs one Custom Token Exchange for an authenticated client.
@@ -125,7 +125,7 @@ pub(crate) fn exchange(
     let mut issuance = Issue::to_user(&client.client, user, api, &request.scopes, state.now());
     // Scopes are decoupled from the subject token: only what was asked for.
     issuance.without_api_scopes = WithoutApiScopes::Nothing;
-    issuance.actor = actor_sub.as_deref();
+    issuance.actor = actor_sub.as_deref().map(Actor::new);
     issuance.issued_token_type = Some(ACCESS_TOKEN_TYPE);
     let response = issue(state, &tenant_snapshot, issuance)?;
     tracing::info!(

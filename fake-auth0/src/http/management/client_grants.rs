@@ -1,4 +1,5 @@
-//! `/api/v2/client-grants`: which APIs a client may get machine tokens for, with which scopes.
+//! `/api/v2/client-grants`: which APIs a client may get tokens for, with which scopes: machine
+//! tokens (`subject_type: client`) or users' tokens on their behalf (`subject_type: user`).
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
     query_param,
 };
-use crate::model::ClientGrant;
+use crate::model::{ClientGrant, ClientGrantSubjectType};
 use crate::state::AppState;
 
 /// A client grant as the Management API shows it.
@@ -30,7 +31,14 @@ fn view(grant: &ClientGrant) -> ClientGrantView<'_> {
         id: derived_id(
             "cgr_",
             "client-grant",
-            &format!("{}\n{}", grant.client_id, grant.audience),
+            &match grant.subject_type {
+                ClientGrantSubjectType::Client => {
+                    format!("{}\n{}", grant.client_id, grant.audience)
+                }
+                ClientGrantSubjectType::User => {
+                    format!("{}\n{}\nuser", grant.client_id, grant.audience)
+                }
+            },
             16,
         ),
         grant,
@@ -66,6 +74,9 @@ struct CreateClientGrant {
     audience: String,
     #[serde(default)]
     scope: Vec<String>,
+    /// `user` for user-delegated access (the On-Behalf-Of exchange); `client` by default.
+    #[serde(default)]
+    subject_type: ClientGrantSubjectType,
 }
 
 /// `POST /api/v2/client-grants` → 201.
@@ -80,6 +91,7 @@ pub(super) async fn create(
         client_id: request.client_id,
         audience: request.audience,
         scope: request.scope,
+        subject_type: request.subject_type,
     };
     let created = commit(&state, |tenant| {
         if !tenant
@@ -98,10 +110,11 @@ pub(super) async fn create(
                 format!("No resource server found by identifier {}", grant.audience),
             ));
         }
-        if tenant
-            .client_grant(&grant.client_id, &grant.audience)
-            .is_some()
-        {
+        if tenant.client_grants.iter().any(|g| {
+            g.client_id == grant.client_id
+                && g.audience == grant.audience
+                && g.subject_type == grant.subject_type
+        }) {
             return Err(ManagementError::conflict(
                 "A client grant for this client and audience already exists",
             ));

@@ -112,9 +112,8 @@ struct CreateClient {
     #[serde(rename = "oidc_conformant")]
     _oidc_conformant: Option<bool>,
     jwt_configuration: Option<JwtConfiguration>,
-    /// Accepted and ignored (Auth0's "API" application type names its API here).
-    #[serde(rename = "resource_server_identifier")]
-    _resource_server_identifier: Option<String>,
+    /// The API a Custom API client (`app_type: resource_server`) stands for.
+    resource_server_identifier: Option<String>,
     /// Accepted and ignored.
     #[serde(rename = "description")]
     _description: Option<String>,
@@ -154,6 +153,7 @@ pub(super) async fn create(
             .then(|| ClientSecret::new(crate::oauth::random_token(48))),
         name: request.name,
         app_type,
+        resource_server_identifier: request.resource_server_identifier,
         is_first_party: request.is_first_party.unwrap_or(true),
         grant_types: request.grant_types.unwrap_or(default_grants),
         callbacks: request.callbacks.unwrap_or_default(),
@@ -188,6 +188,7 @@ struct PatchClient {
     #[serde(default, deserialize_with = "present")]
     token_exchange: Option<Option<ClientTokenExchange>>,
     client_secret: Option<String>,
+    resource_server_identifier: Option<String>,
     #[serde(rename = "oidc_conformant")]
     _oidc_conformant: Option<bool>,
     jwt_configuration: Option<JwtConfiguration>,
@@ -243,6 +244,9 @@ pub(super) async fn patch(
         }
         if let Some(token_exchange) = request.token_exchange {
             client.token_exchange = token_exchange;
+        }
+        if let Some(identifier) = request.resource_server_identifier {
+            client.resource_server_identifier = Some(identifier);
         }
         if let Some(secret) = request.client_secret {
             client.client_secret = Some(ClientSecret::new(secret));

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
 };
-use crate::model::{ResourceServer, ResourceServerScope, SigningAlg, Tenant, TokenDialect};
+use crate::model::{
+    ResourceServer, ResourceServerScope, SigningAlg, SubjectTypeAuthorization, Tenant, TokenDialect,
+};
 use crate::state::AppState;
 
 /// A resource server as the Management API shows it.
@@ -92,6 +94,7 @@ struct CreateResourceServer {
     enforce_policies: Option<bool>,
     allow_offline_access: Option<bool>,
     token_lifetime: Option<u64>,
+    subject_type_authorization: Option<SubjectTypeAuthorization>,
     /// Accepted and ignored: fake-auth0 never asks a first-party client's user for consent.
     #[serde(rename = "skip_consent_for_verifiable_first_party_clients")]
     _skip_consent: Option<bool>,
@@ -122,6 +125,7 @@ pub(super) async fn create(
         enforce_policies: request.enforce_policies.unwrap_or(false),
         allow_offline_access: request.allow_offline_access.unwrap_or(false),
         token_lifetime: request.token_lifetime.unwrap_or(86_400),
+        subject_type_authorization: request.subject_type_authorization,
     };
     let created = commit(&state, |tenant| {
         if tenant.resource_server(&api.identifier).is_some() {
@@ -151,6 +155,7 @@ struct PatchResourceServer {
     enforce_policies: Option<bool>,
     allow_offline_access: Option<bool>,
     token_lifetime: Option<u64>,
+    subject_type_authorization: Option<SubjectTypeAuthorization>,
     #[serde(rename = "skip_consent_for_verifiable_first_party_clients")]
     _skip_consent: Option<bool>,
     #[serde(rename = "token_lifetime_for_web")]
@@ -193,6 +198,9 @@ pub(super) async fn patch(
         }
         if let Some(lifetime) = request.token_lifetime {
             api.token_lifetime = lifetime;
+        }
+        if let Some(authorization) = request.subject_type_authorization {
+            api.subject_type_authorization = Some(authorization);
         }
         Ok(api.clone())
     })

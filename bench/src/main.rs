@@ -459,14 +459,8 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
         })
         .collect();
     let http = reqwest::Client::new();
-    let (tokens, _) = workloads::mint_tokens(
-        &http,
-        &stack.idp.base_url,
-        contract::MCP_AUDIENCE,
-        1,
-        1,
-    )
-    .await?;
+    let (tokens, _) =
+        workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;
     let token = &tokens[0];
     let mcp_addr = addr_of(&stack.mcp.base_url)?;
     let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);

@@ -6,8 +6,13 @@ use crate::repo;
 
 /// The ways a file could point at the shared folder. Built from pieces, so that this file
 /// does not contain what it looks for.
-fn forbidden() -> [String; 2] {
-    [["..", "shared"].join("/"), ["", "work", "shared"].join("/")]
+fn forbidden() -> [String; 3] {
+    [
+        ["..", "shared"].join("/"),
+        ["", "work", "shared"].join("/"),
+        // The shelf's own folder names, however the path to it is written.
+        ["shared", "reference"].join("/"),
+    ]
 }
 
 #[test]

@@ -84,6 +84,48 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
     }
 }
 
+/// A fake-auth0 over HTTPS (`--tls` with the CA in `tls_dir`) on 127.0.0.1, its issuer
+/// `https://localhost:<port>/`, with the control surface on; the client trusts the CA.
+pub async fn spawn_tls_app(tenant: Tenant, tls_dir: &std::path::Path) -> TestApp {
+    init_test_log();
+    let tls = fake_auth0::tls::TlsSettings {
+        dir: tls_dir.to_owned(),
+    };
+    let ca_file = tls.ensure_ca().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let issuer = format!("https://localhost:{port}/");
+    let config = Config {
+        issuer: Url::parse(&issuer).unwrap(),
+        tenant,
+        control: true,
+        tls: Some(tls),
+        ..Config::default()
+    };
+    let app = App::build_on(config, listener).await.unwrap();
+    let control_token = app.control_token().map(|token| token.expose().to_owned());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        app.run_until_stopped(async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_only([ca])
+        .build()
+        .unwrap();
+    TestApp {
+        issuer,
+        http,
+        control_token,
+        _shutdown: shutdown,
+    }
+}
+
 /// The claims of a verified token and its header `typ`.
 pub struct Verified {
     pub typ: Option<String>,
@@ -93,6 +135,19 @@ pub struct Verified {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path.trim_start_matches('/'))
+    }
+
+    /// `GET /_control/stats` (the control surface must be on).
+    pub async fn stats(&self) -> Value {
+        let response = self
+            .http
+            .get(self.url("_control/stats"))
+            .bearer_auth(self.control_token.as_deref().expect("control is on"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -160,6 +160,9 @@ pub(super) async fn create(
         allowed_logout_urls: request.allowed_logout_urls.unwrap_or_default(),
         token_endpoint_auth_method: method,
         token_exchange: request.token_exchange,
+        external_client_id: None,
+        external_metadata_type: None,
+        third_party_security_mode: None,
     };
     let created = commit(&state, |tenant| {
         tenant.clients.push(client.clone());

@@ -95,7 +95,7 @@ fn report(error: &StartError) -> ExitCode {
         }
         StartError::Tls(_) => tracing::error!(%error, "cannot set up TLS"),
         StartError::Keys(_) | StartError::ClientMetadata(_) => {
-            tracing::error!(%error, "cannot start")
+            tracing::error!(%error, "cannot start");
         }
         StartError::ControlToken(_) => tracing::error!(%error, "cannot write the control token"),
     }

@@ -198,6 +198,64 @@ pub(crate) fn client_from_document(url: &ClientIdUrl, body: &[u8]) -> Result<Cli
     })
 }
 
+/// The members fake-auth0 reads or knowingly accepts; others are warned about, as Auth0
+/// warns about unsupported properties.
+const KNOWN_MEMBERS: &[&str] = &[
+    "client_id",
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "description",
+    "redirect_uris",
+    "grant_types",
+    "response_types",
+    "token_endpoint_auth_method",
+    "application_type",
+    "scope",
+    "contacts",
+    "tos_uri",
+    "policy_uri",
+    "software_id",
+    "software_version",
+];
+
+/// What Auth0's manual registration adds to the draft's rules, for a document that passed
+/// them: `grant_types` required, unique `redirect_uris`, a `description` of at most 140
+/// characters, no inline `jwks`. Returns the violations and the warnings (unsupported
+/// members).
+pub(crate) fn auth0_document_review(body: &[u8]) -> (Vec<String>, Vec<String>) {
+    let Ok(Value::Object(document)) = serde_json::from_slice::<Value>(body) else {
+        return (
+            vec!["The document is not a JSON object".to_owned()],
+            Vec::new(),
+        );
+    };
+    let mut violations = Vec::new();
+    if !document.contains_key("grant_types") {
+        violations.push("grant_types is required".to_owned());
+    }
+    if let Ok(Some(uris)) = string_list(&document, "redirect_uris") {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(duplicate) = uris.iter().find(|uri| !seen.insert(uri.as_str())) {
+            violations.push(format!("redirect_uris lists {duplicate} twice"));
+        }
+    }
+    if let Some(Value::String(description)) = document.get("description")
+        && description.chars().count() > 140
+    {
+        violations.push("description must be at most 140 characters".to_owned());
+    }
+    if document.contains_key("jwks") {
+        violations.push("Inline jwks are not accepted; publish them at jwks_uri".to_owned());
+    }
+    let warnings = document
+        .keys()
+        .filter(|member| !KNOWN_MEMBERS.contains(&member.as_str()))
+        .map(|member| format!("Unsupported property {member} is ignored"))
+        .collect();
+    (violations, warnings)
+}
+
 /// A member that must be a list of strings when present.
 fn string_list(document: &Map<String, Value>, member: &str) -> Result<Option<Vec<String>>, String> {
     match document.get(member) {
@@ -324,6 +382,23 @@ mod tests {
             client_from_document(&url, &big)
                 .unwrap_err()
                 .contains("larger")
+        );
+    }
+
+    #[test]
+    fn auth0_requires_grant_types_and_warns_about_unknown_members() {
+        let document = serde_json::json!({
+            "client_id": "https://example.com/client.json",
+            "client_name": "Example",
+            "redirect_uris": ["https://example.com/cb", "https://example.com/cb"],
+            "description": "d".repeat(141),
+            "software_statement": "x",
+        });
+        let (violations, warnings) = auth0_document_review(document.to_string().as_bytes());
+        assert_eq!(violations.len(), 3, "{violations:?}");
+        assert_eq!(
+            warnings,
+            ["Unsupported property software_statement is ignored"]
         );
     }
 }

@@ -140,9 +140,17 @@ impl ClientMetadataFetcher {
         }
     }
 
-    /// One GET: 200 only, JSON, at most [`MAX_DOCUMENT_BYTES`]; returns the client and
-    /// how many seconds it may be cached.
+    /// One GET and the draft's validation; returns the client and how many seconds it
+    /// may be cached.
     async fn fetch(&self, url: &ClientIdUrl) -> Result<(Client, u64), String> {
+        let (body, ttl) = self.download(url).await?;
+        Ok((client_from_document(url, &body)?, ttl))
+    }
+
+    /// The document's bytes, bypassing the cache (the Management API's import reads the
+    /// document afresh): 200 only, JSON, at most [`MAX_DOCUMENT_BYTES`]; with how many
+    /// seconds it may be cached. The error says why it could not be retrieved.
+    pub(crate) async fn download(&self, url: &ClientIdUrl) -> Result<(Vec<u8>, u64), String> {
         // An IP literal never reaches the resolver, so it is checked here by the same rule.
         if let Some(address) = literal_address(url)
             && !special_use::may_connect(address, self.own_loopback)
@@ -204,8 +212,13 @@ impl ClientMetadataFetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        let client = client_from_document(url, &body)?;
-        Ok((client, ttl))
+        Ok((body, ttl))
+    }
+
+    /// Whether fake-auth0 listens on loopback (documents on its own loopback address can
+    /// then be fetched).
+    pub(crate) fn serves_loopback(&self) -> bool {
+        self.own_loopback.is_some()
     }
 }
 

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::helpers::{
-    CHALLENGE, MCP_API, TestApp, VERIFIER, hidden_input, location, query_param, spawn_tls_app,
+    CHALLENGE, MCP_API, TestApp, VERIFIER, hidden_input, location, query_param,
+    spawn_tls_app_with_data_dir,
 };
 
 /// What the document server answers on one path.
@@ -27,7 +28,7 @@ struct Served {
 }
 
 impl Served {
-    fn json(body: Value) -> Served {
+    fn json(body: &Value) -> Served {
         Served {
             status: 200,
             content_type: "application/json",
@@ -83,22 +84,33 @@ struct Fixture {
     /// `https://localhost:<port>/` of the document server.
     documents_base: String,
     documents: Documents,
-    tls_dir: std::path::PathBuf,
+    tls_dir: RemovedOnDrop,
     _stop_documents: tokio::sync::oneshot::Sender<()>,
 }
 
-impl Drop for Fixture {
+/// A temporary directory, removed when the test ends.
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.tls_dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
 impl Fixture {
     async fn start(name: &str, tenant: Tenant) -> Fixture {
+        Self::start_with_data_dir(name, tenant, None).await
+    }
+
+    async fn start_with_data_dir(
+        name: &str,
+        tenant: Tenant,
+        data_dir: Option<&std::path::Path>,
+    ) -> Fixture {
         let tls_dir =
             std::env::temp_dir().join(format!("fake-auth0-cimd-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tls_dir);
-        let app = spawn_tls_app(tenant, &tls_dir).await;
+        let app = spawn_tls_app_with_data_dir(tenant, &tls_dir, data_dir, 0).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let documents_base = format!(
             "https://localhost:{}/",
@@ -121,8 +133,30 @@ impl Fixture {
             app,
             documents_base,
             documents,
-            tls_dir,
+            tls_dir: RemovedOnDrop(tls_dir),
             _stop_documents: stop,
+        }
+    }
+
+    /// Stops fake-auth0 and starts it again on `data_dir` (the document server stays).
+    async fn restart(self, tenant: Tenant, data_dir: &std::path::Path) -> Fixture {
+        let Fixture {
+            app,
+            documents_base,
+            documents,
+            tls_dir,
+            _stop_documents,
+        } = self;
+        // The same port: the stored tenant names its Management API by the issuer.
+        let port = app.port();
+        app.stop().await;
+        let app = spawn_tls_app_with_data_dir(tenant, &tls_dir.0, Some(data_dir), port).await;
+        Fixture {
+            app,
+            documents_base,
+            documents,
+            tls_dir,
+            _stop_documents,
         }
     }
 
@@ -205,7 +239,7 @@ async fn a_metadata_document_client_logs_in_consents_and_refreshes_without_regis
     let client_id = fixture.url_of("oauth/client-metadata.json");
     fixture.publish(
         "oauth/client-metadata.json",
-        Served::json(claude_code_shaped(&client_id)),
+        Served::json(&claude_code_shaped(&client_id)),
     );
     let redirect_uri = "http://127.0.0.1:53682/callback";
     let app = &fixture.app;
@@ -284,7 +318,7 @@ async fn every_broken_document_is_refused_as_invalid_client_and_never_cached() {
     let with = |path: &str, member: &str, value: Value| {
         let mut document = good(path);
         document[member] = value;
-        Served::json(document)
+        Served::json(&document)
     };
     let cases: Vec<(&str, Served, &str)> = vec![
         (
@@ -292,7 +326,7 @@ async fn every_broken_document_is_refused_as_invalid_client_and_never_cached() {
             Served {
                 status: 302,
                 location: Some("https://localhost/elsewhere.json"),
-                ..Served::json(good("redirects.json"))
+                ..Served::json(&good("redirects.json"))
             },
             "a redirect, which is not followed",
         ),
@@ -300,7 +334,7 @@ async fn every_broken_document_is_refused_as_invalid_client_and_never_cached() {
             "gone.json",
             Served {
                 status: 404,
-                ..Served::json(good("gone.json"))
+                ..Served::json(&good("gone.json"))
             },
             "answered 404 Not Found, not 200",
         ),
@@ -350,7 +384,7 @@ async fn every_broken_document_is_refused_as_invalid_client_and_never_cached() {
             "html.json",
             Served {
                 content_type: "text/html",
-                ..Served::json(good("html.json"))
+                ..Served::json(&good("html.json"))
             },
             "not application/json",
         ),
@@ -447,7 +481,7 @@ async fn a_cached_document_is_reused_until_its_max_age_then_fetched_again() {
         "cached.json",
         Served {
             cache_control: Some("public, max-age=600"),
-            ..Served::json(claude_code_shaped(&client_id))
+            ..Served::json(&claude_code_shaped(&client_id))
         },
     );
     let redirect_uri = "http://localhost:4321/callback";
@@ -487,7 +521,7 @@ async fn a_redirect_uri_the_cached_document_lacks_makes_it_fetched_again() {
     let client_id = fixture.url_of("changing.json");
     let mut document = claude_code_shaped(&client_id);
     document["redirect_uris"] = json!(["https://app.example/cb"]);
-    fixture.publish("changing.json", Served::json(document.clone()));
+    fixture.publish("changing.json", Served::json(&document));
     assert_eq!(
         fixture
             .authorize(&client_id, "https://app.example/cb")
@@ -496,7 +530,7 @@ async fn a_redirect_uri_the_cached_document_lacks_makes_it_fetched_again() {
         200
     );
     document["redirect_uris"] = json!(["https://app.example/cb", "https://app.example/new"]);
-    fixture.publish("changing.json", Served::json(document));
+    fixture.publish("changing.json", Served::json(&document));
 
     // Act
     let response = fixture
@@ -518,7 +552,7 @@ async fn in_registered_only_mode_an_unregistered_url_is_refused_without_a_fetch(
     let client_id = fixture.url_of("unregistered.json");
     fixture.publish(
         "unregistered.json",
-        Served::json(claude_code_shaped(&client_id)),
+        Served::json(&claude_code_shaped(&client_id)),
     );
 
     // Act and assert
@@ -539,7 +573,7 @@ async fn a_tenant_can_turn_metadata_documents_off() {
     tenant.settings.client_id_metadata_document_supported = false;
     let fixture = Fixture::start("off", tenant).await;
     let client_id = fixture.url_of("off.json");
-    fixture.publish("off.json", Served::json(claude_code_shaped(&client_id)));
+    fixture.publish("off.json", Served::json(&claude_code_shaped(&client_id)));
 
     fixture
         .assert_refused(&client_id, "does not accept Client ID Metadata Documents")
@@ -554,4 +588,185 @@ async fn a_tenant_can_turn_metadata_documents_off() {
             false
         );
     }
+}
+
+/// A Management API token of the demo tenant's `management-cli`.
+async fn management_token(app: &TestApp) -> String {
+    let audience = app.url("api/v2/");
+    let response = app
+        .post_token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "management-cli"),
+            ("client_secret", "management-secret"),
+            ("audience", audience.as_str()),
+        ])
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn management_post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url(&format!("api/v2/{path}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn clients_with_external_id(app: &TestApp, token: &str, url: &str) -> Vec<Value> {
+    let response = app
+        .http
+        .get(app.url("api/v2/clients"))
+        .query(&[("external_client_id", url)])
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_imported_metadata_document_client_is_found_and_survives_a_restart() {
+    // Arrange: Auth0's mode, a data dir, a good document and one without grant_types.
+    let data_dir =
+        std::env::temp_dir().join(format!("fake-auth0-cimd-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let mut tenant = Tenant::demo();
+    tenant.settings.client_id_metadata_document_mode =
+        fake_auth0::model::ClientMetadataMode::RegisteredOnly;
+    let fixture = Fixture::start_with_data_dir("import", tenant.clone(), Some(&data_dir)).await;
+    let client_id = fixture.url_of("registered.json");
+    fixture.publish(
+        "registered.json",
+        Served::json(&claude_code_shaped(&client_id)),
+    );
+    let mut incomplete = claude_code_shaped(&fixture.url_of("incomplete.json"));
+    incomplete.as_object_mut().unwrap().remove("grant_types");
+    let incomplete_id = fixture.publish("incomplete.json", Served::json(&incomplete));
+    let token = management_token(&fixture.app).await;
+    let app = &fixture.app;
+
+    // Act: preview a missing, an incomplete and a good document; register twice.
+    let (missing_status, missing) = management_post(
+        app,
+        &token,
+        "clients/cimd/preview",
+        json!({"external_client_id": fixture.url_of("missing.json")}),
+    )
+    .await;
+    let (_, incomplete) = management_post(
+        app,
+        &token,
+        "clients/cimd/preview",
+        json!({"external_client_id": incomplete_id}),
+    )
+    .await;
+    let (preview_status, preview) = management_post(
+        app,
+        &token,
+        "clients/cimd/preview",
+        json!({"external_client_id": client_id}),
+    )
+    .await;
+    let (refused_status, refused) = management_post(
+        app,
+        &token,
+        "clients/cimd/register",
+        json!({"external_client_id": incomplete_id}),
+    )
+    .await;
+    let (created_status, created) = management_post(
+        app,
+        &token,
+        "clients/cimd/register",
+        json!({"external_client_id": client_id}),
+    )
+    .await;
+    let (updated_status, _) = management_post(
+        app,
+        &token,
+        "clients/cimd/register",
+        json!({"external_client_id": client_id}),
+    )
+    .await;
+
+    // Assert: Auth0's shapes.
+    assert_eq!(missing_status, 200);
+    assert!(
+        missing["errors"][0].as_str().unwrap().contains("404"),
+        "{missing}"
+    );
+    assert!(missing.get("validation").is_none(), "{missing}");
+    assert_eq!(incomplete["validation"]["valid"], false);
+    assert_eq!(
+        incomplete["validation"]["violations"],
+        json!(["grant_types is required"])
+    );
+    assert_eq!(preview_status, 200);
+    assert_eq!(preview["validation"]["valid"], true, "{preview}");
+    assert!(preview.get("client_id").is_none(), "not registered yet");
+    assert!(
+        preview["validation"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("Auth0 refuses this URL"),
+        "{preview}"
+    );
+    assert_eq!(
+        preview["mapped_fields"]["external_client_id"],
+        client_id.as_str()
+    );
+    assert_eq!(preview["mapped_fields"]["name"], "Claude Code");
+    assert_eq!(
+        preview["mapped_fields"]["token_endpoint_auth_method"],
+        "none"
+    );
+    assert_eq!(refused_status, 400);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("grant_types is required"),
+        "{refused}"
+    );
+    assert_eq!(created_status, 201);
+    assert_eq!(created["client_id"], client_id.as_str());
+    assert_eq!(created["validation"]["valid"], true);
+    assert_eq!(updated_status, 200);
+    let found = clients_with_external_id(app, &token, &client_id).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["external_metadata_type"], "cimd");
+    assert_eq!(found[0]["third_party_security_mode"], "strict");
+    assert_eq!(found[0]["is_first_party"], false);
+    assert_eq!(
+        fixture
+            .authorize(&client_id, "http://localhost:6000/callback")
+            .await
+            .status(),
+        200,
+        "registered, so accepted in Auth0's mode"
+    );
+
+    // Act and assert: after a restart on the same data dir, still registered, and used
+    // without fetching the document again.
+    let hits = fixture.hits("registered.json");
+    let fixture = fixture.restart(tenant, &data_dir).await;
+    let token = management_token(&fixture.app).await;
+    let found = clients_with_external_id(&fixture.app, &token, &client_id).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        fixture
+            .authorize(&client_id, "http://localhost:6000/callback")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(fixture.hits("registered.json"), hits);
+    std::fs::remove_dir_all(&data_dir).unwrap();
 }

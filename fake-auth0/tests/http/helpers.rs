@@ -23,6 +23,8 @@ pub struct TestApp {
     /// With the control surface on, the token its calls carry (generated at start-up).
     pub control_token: Option<String>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    /// The server task, for [`TestApp::stop`].
+    serving: tokio::task::JoinHandle<()>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -65,7 +67,7 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
     let app = App::build_on(config, listener).await.unwrap();
     let control_token = app.control_token().map(|token| token.expose().to_owned());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         app.run_until_stopped(async {
             let _ = stopped.await;
         })
@@ -81,18 +83,27 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
         http,
         control_token,
         _shutdown: shutdown,
+        serving,
     }
 }
 
 /// A fake-auth0 over HTTPS (`--tls` with the CA in `tls_dir`) on 127.0.0.1, its issuer
-/// `https://localhost:<port>/`, with the control surface on; the client trusts the CA.
-pub async fn spawn_tls_app(tenant: Tenant, tls_dir: &std::path::Path) -> TestApp {
+/// `https://localhost:<port>/` (`port` 0: any free one), with the control surface on and,
+/// if given, a data dir; the client trusts the CA.
+pub async fn spawn_tls_app_with_data_dir(
+    tenant: Tenant,
+    tls_dir: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    port: u16,
+) -> TestApp {
     init_test_log();
     let tls = fake_auth0::tls::TlsSettings {
         dir: tls_dir.to_owned(),
     };
     let ca_file = tls.ensure_ca().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let port = listener.local_addr().unwrap().port();
     let issuer = format!("https://localhost:{port}/");
     let config = Config {
@@ -100,12 +111,13 @@ pub async fn spawn_tls_app(tenant: Tenant, tls_dir: &std::path::Path) -> TestApp
         tenant,
         control: true,
         tls: Some(tls),
+        data_dir: data_dir.map(std::path::Path::to_owned),
         ..Config::default()
     };
     let app = App::build_on(config, listener).await.unwrap();
     let control_token = app.control_token().map(|token| token.expose().to_owned());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         app.run_until_stopped(async {
             let _ = stopped.await;
         })
@@ -123,6 +135,7 @@ pub async fn spawn_tls_app(tenant: Tenant, tls_dir: &std::path::Path) -> TestApp
         http,
         control_token,
         _shutdown: shutdown,
+        serving,
     }
 }
 
@@ -133,6 +146,16 @@ pub struct Verified {
 }
 
 impl TestApp {
+    /// Shuts the server down and waits until it has stopped (its data dir is then free).
+    pub fn port(&self) -> u16 {
+        Url::parse(&self.issuer).unwrap().port().unwrap()
+    }
+
+    pub async fn stop(self) {
+        drop(self._shutdown);
+        self.serving.await.unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path.trim_start_matches('/'))
     }

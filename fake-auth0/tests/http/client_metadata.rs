@@ -770,3 +770,55 @@ async fn an_imported_metadata_document_client_is_found_and_survives_a_restart() 
     assert_eq!(fixture.hits("registered.json"), hits);
     std::fs::remove_dir_all(&data_dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_host_name_resolving_to_another_loopback_address_is_refused_before_connecting() {
+    // Arrange: fake-auth0 on 127.0.0.2, so its own loopback address is 127.0.0.2; the
+    // document's host name `localhost` resolves to 127.0.0.1, where a trap listens. This
+    // goes through the DNS hook (an IP literal would not).
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let issuer = format!(
+        "http://127.0.0.2:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    let config = fake_auth0::Config {
+        issuer: Url::parse(&issuer).unwrap(),
+        ..fake_auth0::Config::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(fake_auth0::serve(config, listener, async {
+        let _ = stopped.await;
+    }));
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let client_id = format!(
+        "https://localhost:{}/client.json",
+        trap.local_addr().unwrap().port()
+    );
+
+    // Act
+    let response = reqwest::Client::new()
+        .get(format!("{issuer}authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "http://127.0.0.1:5000/callback"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("invalid_client"), "{page}");
+    assert!(page.contains("private or special-use addresses"), "{page}");
+    assert_eq!(
+        trap.accept().unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "a connection was attempted"
+    );
+    drop(stop);
+}

@@ -210,7 +210,11 @@ pub fn router(config: Config) -> Result<Router, StartError> {
         issuer.to_string(),
         tenant,
         config.data_dir.as_deref(),
-        client_metadata_fetcher(config.listen, config.tls.as_ref())?,
+        client_metadata_fetcher(
+            config.listen,
+            config.tls.as_ref(),
+            config.ca_file.as_deref(),
+        )?,
     )?);
     if let Some(every) = config.rotate_every {
         state.spawn_scheduled_rotation(every);
@@ -219,25 +223,25 @@ pub fn router(config: Config) -> Result<Router, StartError> {
 }
 
 /// The metadata document fetcher: it may reach the loopback address this server listens
-/// on (the draft's one exception), and trusts the `--tls` CA besides the system's roots so
-/// that documents served by local test servers can be fetched.
+/// on (the draft's one exception), and trusts the `--tls` CA and `--ca-file` besides the
+/// system's roots so that documents served by local test servers can be fetched.
 fn client_metadata_fetcher(
     listen: SocketAddr,
     tls: Option<&crate::tls::TlsSettings>,
+    ca_file: Option<&Path>,
 ) -> Result<ClientMetadataFetcher, StartError> {
     let own_loopback = Some(listen.ip()).filter(std::net::IpAddr::is_loopback);
     let mut roots = Vec::new();
     if let Some(tls) = tls {
         let ca_file = tls.ensure_ca().map_err(StartError::Tls)?;
-        let pem = std::fs::read(&ca_file).map_err(|error| {
-            StartError::Tls(anyhow::anyhow!(
-                "cannot read {}: {error}",
-                ca_file.display()
-            ))
-        })?;
-        roots.push(pem);
+        roots.extend(service_kit::read_ca_file(&ca_file).map_err(|e| StartError::Tls(e.into()))?);
     }
-    ClientMetadataFetcher::new(own_loopback, &roots).map_err(StartError::ClientMetadata)
+    if let Some(ca_file) = ca_file {
+        roots.extend(
+            service_kit::read_ca_file(ca_file).map_err(|e| StartError::ClientMetadata(e.into()))?,
+        );
+    }
+    ClientMetadataFetcher::new(own_loopback, roots).map_err(StartError::ClientMetadata)
 }
 
 /// Builds on `listener` and serves until `shutdown` resolves: [`App::build_on`], then

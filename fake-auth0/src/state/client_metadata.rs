@@ -62,16 +62,12 @@ impl std::fmt::Debug for ClientMetadataFetcher {
 
 impl ClientMetadataFetcher {
     /// `own_loopback`: the loopback address fake-auth0 listens on, if it does (the one
-    /// special-use address documents may be fetched from). `extra_roots`: PEM
-    /// certificates trusted besides the system's (the `--tls` CA).
+    /// special-use address documents may be fetched from). `roots`: certificates trusted
+    /// besides the system's (the `--tls` CA, `--ca-file`).
     pub(crate) fn new(
         own_loopback: Option<IpAddr>,
-        extra_roots: &[Vec<u8>],
+        roots: Vec<reqwest::Certificate>,
     ) -> anyhow::Result<ClientMetadataFetcher> {
-        let roots = extra_roots
-            .iter()
-            .map(|pem| reqwest::Certificate::from_pem(pem))
-            .collect::<Result<Vec<_>, _>>()?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

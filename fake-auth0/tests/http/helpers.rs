@@ -64,6 +64,20 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
         control,
         ..Config::default()
     };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    serve_in_background(config, listener, issuer, http).await
+}
+
+/// Starts `config` on `listener` in a task; `http` is how the test calls it.
+async fn serve_in_background(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    issuer: String,
+    http: reqwest::Client,
+) -> TestApp {
     let app = App::build_on(config, listener).await.unwrap();
     let control_token = app.control_token().map(|token| token.expose().to_owned());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -74,10 +88,6 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
         .await
         .unwrap();
     });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     TestApp {
         issuer,
         http,
@@ -114,29 +124,13 @@ pub async fn spawn_tls_app_with_data_dir(
         data_dir: data_dir.map(std::path::Path::to_owned),
         ..Config::default()
     };
-    let app = App::build_on(config, listener).await.unwrap();
-    let control_token = app.control_token().map(|token| token.expose().to_owned());
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(async move {
-        app.run_until_stopped(async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .tls_certs_only([ca])
         .build()
         .unwrap();
-    TestApp {
-        issuer,
-        http,
-        control_token,
-        _shutdown: shutdown,
-        serving,
-    }
+    serve_in_background(config, listener, issuer, http).await
 }
 
 /// The claims of a verified token and its header `typ`.

@@ -20,7 +20,7 @@ use url::Url;
 use crate::config::{Config, normalize_issuer};
 use crate::http::ControlToken;
 use crate::model::TenantError;
-use crate::state::{AppState, DataDirError, OpenError};
+use crate::state::{AppState, ClientMetadataFetcher, DataDirError, OpenError};
 use crate::tls::TlsServer;
 
 /// The flag and environment variable that choose the listen address, for the message
@@ -45,6 +45,9 @@ pub enum StartError {
     /// The signing keys cannot be generated or stored.
     #[error("{0}")]
     Keys(#[source] anyhow::Error),
+    /// The HTTP client that fetches Client ID Metadata Documents cannot be built.
+    #[error("cannot set up fetching client metadata documents: {0}")]
+    ClientMetadata(#[source] anyhow::Error),
     /// The generated control token cannot be written for the operator.
     #[error("{0}")]
     ControlToken(#[source] anyhow::Error),
@@ -56,7 +59,11 @@ impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Tenant(_) | Self::DataDir(_) => 2,
-            Self::Bind(_) | Self::Tls(_) | Self::Keys(_) | Self::ControlToken(_) => 1,
+            Self::Bind(_)
+            | Self::Tls(_)
+            | Self::Keys(_)
+            | Self::ClientMetadata(_)
+            | Self::ControlToken(_) => 1,
         }
     }
 }
@@ -118,6 +125,9 @@ impl App {
             Some(settings) => Some(settings.server(&issuer).map_err(StartError::Tls)?),
             None => None,
         };
+        // The loopback exception of metadata document fetches depends on where this
+        // server really listens.
+        config.listen = local_addr;
         let router = router(config)?;
         Ok(App {
             listener,
@@ -199,11 +209,38 @@ pub fn router(config: Config) -> Result<Router, StartError> {
         issuer.to_string(),
         tenant,
         config.data_dir.as_deref(),
+        client_metadata_fetcher(
+            config.listen,
+            config.tls.as_ref(),
+            config.ca_file.as_deref(),
+        )?,
     )?);
     if let Some(every) = config.rotate_every {
         state.spawn_scheduled_rotation(every);
     }
     Ok(crate::http::routes(state, control))
+}
+
+/// The metadata document fetcher: it may reach the loopback address this server listens
+/// on (the draft's one exception), and trusts the `--tls` CA and `--ca-file` besides the
+/// system's roots so that documents served by local test servers can be fetched.
+fn client_metadata_fetcher(
+    listen: SocketAddr,
+    tls: Option<&crate::tls::TlsSettings>,
+    ca_file: Option<&Path>,
+) -> Result<ClientMetadataFetcher, StartError> {
+    let own_loopback = Some(listen.ip()).filter(std::net::IpAddr::is_loopback);
+    let mut roots = Vec::new();
+    if let Some(tls) = tls {
+        let ca_file = tls.ensure_ca().map_err(StartError::Tls)?;
+        roots.extend(service_kit::read_ca_file(&ca_file).map_err(|e| StartError::Tls(e.into()))?);
+    }
+    if let Some(ca_file) = ca_file {
+        roots.extend(
+            service_kit::read_ca_file(ca_file).map_err(|e| StartError::ClientMetadata(e.into()))?,
+        );
+    }
+    ClientMetadataFetcher::new(own_loopback, roots).map_err(StartError::ClientMetadata)
 }
 
 /// Builds on `listener` and serves until `shutdown` resolves: [`App::build_on`], then

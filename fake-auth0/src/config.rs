@@ -38,6 +38,9 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Rotates the signing keys this often; never when `None`.
     pub rotate_every: Option<Duration>,
+    /// Extra CA certificates (PEM) trusted when fetching Client ID Metadata Documents,
+    /// besides the system's and the `--tls` CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             tls: None,
             data_dir: None,
             rotate_every: None,
+            ca_file: None,
         }
     }
 }
@@ -115,6 +119,10 @@ pub struct Cli {
     /// seconds). Off when absent.
     #[arg(long, env = "FAKE_AUTH0_ROTATE_EVERY", value_parser = parse_interval)]
     pub rotate_every: Option<Duration>,
+    /// Extra CA certificates (PEM) to trust when fetching Client ID Metadata Documents,
+    /// besides the system's (and the --tls CA).
+    #[arg(long, env = "FAKE_AUTH0_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -157,6 +165,7 @@ impl Cli {
             control_token: self.control_token.clone(),
             data_dir: self.data_dir.clone(),
             rotate_every: self.rotate_every,
+            ca_file: self.ca_file.clone(),
             tls: self
                 .tls
                 .then(|| crate::tls::TlsSettings::in_data_dir_or_cache(self.data_dir.as_deref())),

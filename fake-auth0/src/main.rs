@@ -96,7 +96,9 @@ fn report(error: &StartError) -> ExitCode {
             eprintln!("fake-auth0: {error}");
         }
         StartError::Tls(_) => tracing::error!(%error, "cannot set up TLS"),
-        StartError::Keys(_) => tracing::error!(%error, "cannot start"),
+        StartError::Keys(_) | StartError::ClientMetadata(_) => {
+            tracing::error!(%error, "cannot start");
+        }
         StartError::ControlToken(_) => tracing::error!(%error, "cannot write the control token"),
     }
     ExitCode::from(error.exit_code())

@@ -76,6 +76,7 @@ impl Listeners {
 }
 
 type McpTweak = Box<dyn FnOnce(&mut mcp_server::Config) + Send>;
+type IdpTweak = Box<dyn FnOnce(&mut fake_auth0::Config) + Send>;
 
 /// How to start a [`TestStack`]: listeners, the host name in public URLs, config tweaks.
 pub struct StackBuilder {
@@ -83,6 +84,7 @@ pub struct StackBuilder {
     public_host: String,
     tls_dir: Option<PathBuf>,
     mcp_tweak: Option<McpTweak>,
+    idp_tweak: Option<IdpTweak>,
 }
 
 impl std::fmt::Debug for StackBuilder {
@@ -102,6 +104,7 @@ impl Default for StackBuilder {
             public_host: "127.0.0.1".to_owned(),
             tls_dir: None,
             mcp_tweak: None,
+            idp_tweak: None,
         }
     }
 }
@@ -142,6 +145,17 @@ impl StackBuilder {
         self
     }
 
+    /// Adjusts fake-auth0's configuration after the stack filled in the URLs (e.g. a CA
+    /// to trust for Client ID Metadata Documents).
+    #[must_use]
+    pub fn idp_config(
+        mut self,
+        tweak: impl FnOnce(&mut fake_auth0::Config) + Send + 'static,
+    ) -> Self {
+        self.idp_tweak = Some(Box::new(tweak));
+        self
+    }
+
     /// Starts the three services and waits until each answers `/health` (and the two
     /// resource servers have loaded the IdP's keys).
     pub async fn start(self) -> anyhow::Result<TestStack> {
@@ -163,12 +177,15 @@ impl StackBuilder {
         let upstream_url = url_for("http", &listeners.upstream)?;
         let mcp_url = url_for("http", &listeners.mcp)?;
 
-        let idp_config = fake_auth0::Config {
+        let mut idp_config = fake_auth0::Config {
             tenant: fake_auth0::Tenant::demo_for(mcp_url.as_str(), upstream_url.as_str()),
             tls,
             ..fake_auth0::Config::default()
         }
         .with_issuer(idp_url.clone());
+        if let Some(tweak) = self.idp_tweak {
+            tweak(&mut idp_config);
+        }
 
         let issuer = bearer_auth::Issuer::from_auth0_domain(idp_url.as_str())
             .map_err(|e| anyhow!("issuer {idp_url}: {e}"))?;

@@ -257,6 +257,9 @@ def make_provider(mcp_url: str, browser: HeadlessBrowser, storage: InMemoryToken
         storage=storage,
         redirect_handler=browser.redirect,
         callback_handler=browser.callback,
+        # A Client ID Metadata Document URL (--client-metadata-url): used instead of
+        # dynamic registration when the authorization server advertises support.
+        client_metadata_url=CLIENT_METADATA_URL or None,
     )
 
 
@@ -283,16 +286,45 @@ def without_scopes(url: str, withheld: frozenset[str]) -> str:
 
 # The `act.sub` the upstream API must report for admin's greet (--expect-actor); empty: none checked.
 EXPECTED_ACTOR = ""
+# The client's metadata document URL (--client-metadata-url); empty: dynamic registration.
+CLIENT_METADATA_URL = ""
+
+
+class TokenEndpointLog:
+    """Every request the SDK's HTTP client sends, by path and grant type (an httpx event hook)."""
+
+    def __init__(self) -> None:
+        self.registrations = 0
+        self.refresh_grants = 0
+
+    async def __call__(self, request: httpx2.Request) -> None:
+        if request.method != "POST":
+            return
+        if request.url.path.endswith("/oidc/register"):
+            self.registrations += 1
+        if request.url.path.endswith("/oauth/token") and b"grant_type=refresh_token" in request.content:
+            self.refresh_grants += 1
 
 
 async def admin_journey(mcp_url: str, mode: str) -> None:
     user = "admin@example.com"
     browser = HeadlessBrowser(user, DEMO_USERS[user])
     storage = InMemoryTokenStorage()
-    async with httpx2.AsyncClient(auth=make_provider(mcp_url, browser, storage), timeout=30.0) as http:
+    provider = make_provider(mcp_url, browser, storage)
+    requests = TokenEndpointLog()
+    async with httpx2.AsyncClient(auth=provider, timeout=30.0, event_hooks={"request": [requests]}) as http:
         async with Client(streamable_http_client(mcp_url, http_client=http), mode=mode) as client:
             log(f"[{mode}] {user}: signed in, protocol {client.protocol_version}")
-            check(storage.client_info is not None, "the SDK did not register a client dynamically")
+            if CLIENT_METADATA_URL:
+                client_id = storage.client_info.client_id if storage.client_info else None
+                check(
+                    client_id == CLIENT_METADATA_URL,
+                    f"the SDK used client_id {client_id!r}, not its metadata document URL",
+                )
+                check(requests.registrations == 0, "the SDK registered dynamically despite its metadata URL")
+                log(f"[{mode}] {user}: client_id = {client_id} (Client ID Metadata Document, no registration)")
+            else:
+                check(storage.client_info is not None, "the SDK did not register a client dynamically")
             check(len(browser.authorize_urls) == 1, f"expected one authorization, saw {len(browser.authorize_urls)}")
             authorize = browser.authorize_urls[0]
             query = parse_qs(urlsplit(authorize).query)
@@ -341,6 +373,15 @@ async def admin_journey(mcp_url: str, mode: str) -> None:
                 )
                 log(f"[{mode}] {user}: exchanged token act = {json.dumps(upstream.get('act'))}")
             check(len(browser.authorize_urls) == 1, "admin had to sign in more than once")
+            if CLIENT_METADATA_URL:
+                # The access token "expires": the SDK must refresh it with the refresh token.
+                provider.context.token_expiry_time = time.time() - 1
+                again = await client.call_tool("whoami", {})
+                check(not again.is_error, f"whoami after the refresh failed: {text_of(again)}")
+                check(requests.refresh_grants == 1, f"expected one refresh, saw {requests.refresh_grants}")
+                check(len(browser.authorize_urls) == 1, "the refresh asked admin to sign in again")
+                check(requests.registrations == 0, "the SDK registered dynamically")
+                log(f"[{mode}] {user}: refreshed with the metadata document client, whoami still works")
 
 
 async def step_up_journey(mcp_url: str, mode: str) -> None:
@@ -473,9 +514,17 @@ async def main() -> int:
         help="check that greet's exchanged token has act.sub equal to this client id, as an "
         "On-Behalf-Of exchange writes it (env JOURNEY_EXPECT_ACTOR)",
     )
+    parser.add_argument(
+        "--client-metadata-url",
+        default=os.environ.get("JOURNEY_CLIENT_METADATA_URL", ""),
+        help="identify the client by this Client ID Metadata Document URL (https) instead of "
+        "registering dynamically; admin's journey then also checks a refresh "
+        "(env JOURNEY_CLIENT_METADATA_URL)",
+    )
     args = parser.parse_args()
-    global EXPECTED_ACTOR
+    global EXPECTED_ACTOR, CLIENT_METADATA_URL
     EXPECTED_ACTOR = args.expect_actor
+    CLIENT_METADATA_URL = args.client_metadata_url
 
     modes = ["auto", "legacy"] if args.mode == "both" else [args.mode]
     journeys = {"admin": admin_journey, "step-up": step_up_journey, "user": user_journey, "guest": guest_journey}

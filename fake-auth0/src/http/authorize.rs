@@ -15,10 +15,13 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use url::Url;
 
-use super::pages::{ConsentPage, LoginPage, error_response, listed_users, render, tenant_name};
+use super::pages::{
+    ConsentPage, LoginPage, MetadataDocumentNotice, error_response, listed_users, render,
+    tenant_name,
+};
 use crate::grants::{consent_groups, resolve_api};
 use crate::model::{Client, GrantType};
-use crate::oauth::{FormParams, OAuthError, pkce, random_token, redirect_uri};
+use crate::oauth::{FormParams, OAuthError, client_metadata, pkce, random_token, redirect_uri};
 use crate::state::{
     AppState, AuthorizationCode, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME, LoginTransaction,
 };
@@ -99,8 +102,9 @@ pub(crate) async fn authorize(
             "Missing required parameter: client_id",
         );
     };
-    let Some(client) = state.client(client_id) else {
-        return error_response(StatusCode::BAD_REQUEST, "Unknown client");
+    let mut client = match resolve_client(&state, client_id).await {
+        Ok(client) => client,
+        Err(page) => return page,
     };
     let Some(redirect_uri) = params.get("redirect_uri") else {
         return error_response(
@@ -108,6 +112,17 @@ pub(crate) async fn authorize(
             "Missing required parameter: redirect_uri",
         );
     };
+    if !redirect_uri::matches_callback(&client.callbacks, redirect_uri)
+        && client_metadata::is_url_shaped(client_id)
+    {
+        // A cached metadata document that no longer fits is fetched again (documents
+        // change); the new one decides.
+        state.client_metadata.forget(client_id);
+        client = match resolve_client(&state, client_id).await {
+            Ok(client) => client,
+            Err(page) => return page,
+        };
+    }
     if !redirect_uri::matches_callback(&client.callbacks, redirect_uri) {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -139,6 +154,40 @@ pub(crate) async fn authorize(
         }
         Err(error) => redirect_error(&state, redirect_uri, &error, client_state),
     }
+}
+
+/// The client a request names (fetching its metadata document when that is how the
+/// tenant knows it), or the error page to show.
+async fn resolve_client(state: &AppState, client_id: &str) -> Result<Arc<Client>, Response> {
+    match state.resolve_client(client_id).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(error_response(StatusCode::BAD_REQUEST, "Unknown client")),
+        Err(description) => Err(error_response(
+            StatusCode::BAD_REQUEST,
+            &format!("invalid_client: {description}"),
+        )),
+    }
+}
+
+/// What the consent page shows about a client known by its metadata document.
+fn metadata_document_notice(client: &Client, redirect_uri: &str) -> Option<MetadataDocumentNotice> {
+    if !client_metadata::is_url_shaped(&client.client_id) {
+        return None;
+    }
+    let host = |uri: &str| {
+        Url::parse(uri)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    Some(MetadataDocumentNotice {
+        client_id_host: host(&client.client_id),
+        redirect_host: host(redirect_uri),
+        loopback_only: client
+            .callbacks
+            .iter()
+            .all(|callback| Url::parse(callback).is_ok_and(|url| redirect_uri::is_loopback(&url))),
+    })
 }
 
 /// Validates an authorization request whose client and redirect URI are good.
@@ -326,6 +375,7 @@ pub(crate) async fn login(
         api_name: api.map(|api| api.name.as_str()),
         groups: &groups,
         transaction: id,
+        metadata_document: metadata_document_notice(&client, &transaction.redirect_uri),
     })
 }
 

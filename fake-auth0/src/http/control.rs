@@ -1,4 +1,5 @@
-//! The control surface for tests (`--control`): reset the tenant, set the clock, mint tokens.
+//! The control surface for tests (`--control`): reset the tenant, set the clock, mint tokens,
+//! read counters.
 //!
 //! Tests of clients and resource servers need what a real tenant cannot give: a clean tenant
 //! between tests, time that jumps forward so codes and tokens expire without waiting, and
@@ -109,6 +110,7 @@ pub(crate) fn router<S>(app: Arc<AppState>, initial: Tenant, token: ControlToken
         .route(&format!("{PREFIX}/reset"), post(reset))
         .route(&format!("{PREFIX}/clock"), get(clock).post(set_clock))
         .route(&format!("{PREFIX}/mint"), post(mint))
+        .route(&format!("{PREFIX}/stats"), get(stats))
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
             local_callers_with_the_token_only,
@@ -304,6 +306,30 @@ fn clock_state(app: &AppState) -> ClockState {
 /// `GET /_control/clock`.
 async fn clock(State(control): State<Control>) -> Json<ClockState> {
     Json(clock_state(&control.app))
+}
+
+/// What `GET /_control/stats` counts: dynamic registrations, and what the Client ID
+/// Metadata Document fetcher did (a test proves with these that a client never
+/// registered, or that a refused URL was never fetched).
+#[derive(Debug, Serialize)]
+struct Stats {
+    dynamic_registrations: usize,
+    client_metadata_fetches: u64,
+    client_metadata_cache_hits: u64,
+    client_metadata_refusals: u64,
+}
+
+/// `GET /_control/stats`.
+async fn stats(State(control): State<Control>) -> Json<Stats> {
+    let counters = &control.app.client_metadata.counters;
+    let read =
+        |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+    Json(Stats {
+        dynamic_registrations: control.app.dynamic_registrations(),
+        client_metadata_fetches: read(&counters.fetches),
+        client_metadata_cache_hits: read(&counters.cache_hits),
+        client_metadata_refusals: read(&counters.refusals),
+    })
 }
 
 /// The body of `POST /_control/clock`: exactly one of the three.

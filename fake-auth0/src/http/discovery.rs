@@ -36,6 +36,8 @@ pub(crate) struct Metadata {
     claims_supported: [&'static str; 11],
     authorization_response_iss_parameter_supported: bool,
     request_parameter_supported: bool,
+    /// draft-ietf-oauth-client-id-metadata-document: an https URL may be the `client_id`.
+    client_id_metadata_document_supported: bool,
 }
 
 fn metadata(state: &AppState) -> Metadata {
@@ -85,6 +87,10 @@ fn metadata(state: &AppState) -> Metadata {
         ],
         authorization_response_iss_parameter_supported: true,
         request_parameter_supported: false,
+        client_id_metadata_document_supported: state
+            .tenant()
+            .settings
+            .client_id_metadata_document_supported,
     }
 }
 

@@ -69,6 +69,17 @@ pub(super) struct ConsentPage<'a> {
     /// Exactly what the token will carry, computed by the grants' scope policy.
     pub groups: &'a [ConsentGroup],
     pub transaction: &'a str,
+    /// For a client known by its Client ID Metadata Document: what the draft says the
+    /// user must see.
+    pub metadata_document: Option<MetadataDocumentNotice>,
+}
+
+/// The hosts a user consenting to a metadata-document client is shown, and whether every
+/// redirect URI it lists is loopback (the draft asks for a warning then).
+pub(super) struct MetadataDocumentNotice {
+    pub client_id_host: String,
+    pub redirect_host: String,
+    pub loopback_only: bool,
 }
 
 #[derive(Template)]

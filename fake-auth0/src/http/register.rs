@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AppType, Client, ClientSecret, GrantType, TokenEndpointAuthMethod};
+use crate::model::{
+    AppType, Client, ClientSecret, ExternalMetadataType, GrantType, TokenEndpointAuthMethod,
+};
 use crate::oauth::{OAuthError, random_token};
 use crate::state::AppState;
 
@@ -97,7 +99,8 @@ fn handle(
         ));
     }
     for uri in &redirect_uris {
-        check_redirect_uri(uri)?;
+        crate::oauth::redirect_uri::check_registrable(uri)
+            .map_err(OAuthError::invalid_redirect_uri)?;
     }
     let method = match request.token_endpoint_auth_method.as_deref() {
         None | Some("client_secret_basic") => TokenEndpointAuthMethod::ClientSecretBasic,
@@ -151,6 +154,9 @@ fn handle(
         allowed_logout_urls: Vec::new(),
         token_endpoint_auth_method: method,
         token_exchange: None,
+        external_client_id: None,
+        external_metadata_type: Some(ExternalMetadataType::Dcr),
+        third_party_security_mode: None,
     };
     tracing::info!(%client_id, client_name, method = method.as_str(), "client registered");
     let response = RegistrationResponse {
@@ -165,22 +171,4 @@ fn handle(
         token_endpoint_auth_method: method.as_str(),
     };
     Ok((client, response))
-}
-
-/// A redirect URI must be absolute, without fragment, and https or loopback http.
-fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
-    let parsed = url::Url::parse(uri)
-        .map_err(|_| OAuthError::invalid_redirect_uri(format!("{uri} is not an absolute URL")))?;
-    if parsed.fragment().is_some() {
-        return Err(OAuthError::invalid_redirect_uri(format!(
-            "{uri} must not have a fragment"
-        )));
-    }
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if crate::oauth::redirect_uri::is_loopback(&parsed) => Ok(()),
-        _ => Err(OAuthError::invalid_redirect_uri(format!(
-            "{uri} must use https, or http on a loopback address"
-        ))),
-    }
 }

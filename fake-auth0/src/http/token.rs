@@ -48,6 +48,11 @@ async fn handle(
             "Unsupported grant type: {grant_type}"
         )));
     };
+    // A metadata-document client whose cache entry expired since `/authorize` is fetched
+    // again; if that fails, authentication below finds no client.
+    if let Some(client_id) = params.get("client_id") {
+        let _ = state.resolve_client(client_id).await;
+    }
     let client = authenticate_client(state, headers, &params)?;
     grant_tokens(state, &client, grant, &params).await
 }

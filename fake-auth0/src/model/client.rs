@@ -33,6 +33,35 @@ pub struct Client {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<ClientTokenExchange>,
+    /// For a client registered from a Client ID Metadata Document: the document's URL,
+    /// which is also its `client_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_client_id: Option<String>,
+    /// How the client was registered from outside metadata (Auth0 omits it for clients
+    /// created in the tenant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_metadata_type: Option<ExternalMetadataType>,
+    /// Auth0 registers metadata-document clients as strict third-party clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_party_security_mode: Option<ThirdPartySecurityMode>,
+}
+
+/// Auth0's `external_metadata_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalMetadataType {
+    /// Registered from a Client ID Metadata Document.
+    Cimd,
+    /// Registered through Dynamic Client Registration (RFC 7591).
+    Dcr,
+}
+
+/// Auth0's `third_party_security_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThirdPartySecurityMode {
+    Strict,
+    Permissive,
 }
 
 /// Tenant-file clients are the tenant's own applications unless they say otherwise.

@@ -25,8 +25,8 @@ mod validate;
 
 pub use action::{ActionDefinition, ActionSecret, ActionTemplate, SecretValue};
 pub use client::{
-    AppType, Client, ClientSecret, ClientTokenExchange, GrantType, ON_BEHALF_OF_TOKEN_EXCHANGE,
-    TokenEndpointAuthMethod,
+    AppType, Client, ClientSecret, ClientTokenExchange, ExternalMetadataType, GrantType,
+    ON_BEHALF_OF_TOKEN_EXCHANGE, ThirdPartySecurityMode, TokenEndpointAuthMethod,
 };
 pub use client_grant::{ClientGrant, ClientGrantSubjectType};
 pub use connection::Connection;
@@ -36,7 +36,7 @@ pub use resource_server::{
     SubjectTypeAuthorization, TokenDialect, UserPolicy,
 };
 pub use role::{Permission, Role};
-pub use tenant::{AudienceResourceConflict, Tenant, TenantSettings};
+pub use tenant::{AudienceResourceConflict, ClientMetadataMode, Tenant, TenantSettings};
 pub use token_exchange_profile::{
     FirstPartyOnBehalfOfSecrets, ProfileAction, ProfileType, RESERVED_SUBJECT_TOKEN_TYPE_PREFIXES,
     TokenExchangeProfile, check_subject_token_type, validate_profiles,

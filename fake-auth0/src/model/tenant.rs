@@ -46,7 +46,7 @@ pub struct Tenant {
 }
 
 /// Tenant-wide settings (`/api/v2/tenants/settings`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSettings {
     #[serde(default)]
@@ -63,6 +63,44 @@ pub struct TenantSettings {
     /// tenants whose passwords are public; the embedded demo tenant turns it on).
     #[serde(default)]
     pub login_page_lists_users: bool,
+    /// Auth0's tenant setting: discovery advertises Client ID Metadata Documents and
+    /// `/authorize` accepts an https URL as `client_id`. On unless the file says otherwise.
+    #[serde(default = "metadata_documents_by_default")]
+    pub client_id_metadata_document_supported: bool,
+    /// Which metadata document URLs are accepted (fake-auth0's own setting).
+    #[serde(default)]
+    pub client_id_metadata_document_mode: ClientMetadataMode,
+}
+
+fn metadata_documents_by_default() -> bool {
+    true
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            friendly_name: None,
+            default_audience: None,
+            audience_resource_conflict: AudienceResourceConflict::default(),
+            login_page_lists_users: false,
+            client_id_metadata_document_supported: true,
+            client_id_metadata_document_mode: ClientMetadataMode::default(),
+        }
+    }
+}
+
+/// Which metadata document URLs `/authorize` accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientMetadataMode {
+    /// Any valid URL, fetched on first use and cached (the draft's model, and Auth0's
+    /// "Dynamic CIMD Registration"; fake-auth0's default, for testing CIMD clients
+    /// offline).
+    #[default]
+    FetchOnFirstUse,
+    /// Only URLs a tenant admin registered through the Management API (Auth0's manual
+    /// CIMD registration).
+    RegisteredOnly,
 }
 
 /// `audience` and RFC 8707 `resource` both sent, naming different APIs. Auth0's Resource

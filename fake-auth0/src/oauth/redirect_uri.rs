@@ -41,6 +41,23 @@ pub(crate) fn matches_callback(callbacks: &[String], requested: &str) -> bool {
     })
 }
 
+/// Whether a client may register `uri` as a redirect URI (RFC 7591 registrations and
+/// Client ID Metadata Documents alike): absolute, no fragment, https or loopback http
+/// (RFC 8252 §7.3). The error says what is wrong with it.
+pub(crate) fn check_registrable(uri: &str) -> Result<(), String> {
+    let parsed = Url::parse(uri).map_err(|_| format!("{uri} is not an absolute URL"))?;
+    if parsed.fragment().is_some() {
+        return Err(format!("{uri} must not have a fragment"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        _ => Err(format!(
+            "{uri} must use https, or http on a loopback address"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::client_metadata::ClientMetadataFetcher;
 use super::clock::Clock;
 use super::database::{self, Change, DataDirError, Database};
 use super::grant_stores::GrantStores;
@@ -17,8 +18,8 @@ use super::live_tenant::{LiveTenant, TenantSnapshot};
 use super::refresh_tokens::{PendingRefresh, RefreshGrant, token_hash};
 use super::token_issuer::TokenIssuer;
 use crate::keys::{KeySet, SigningKey};
-use crate::model::{Client, Tenant};
-use crate::oauth::OAuthError;
+use crate::model::{Client, ClientMetadataMode, Tenant};
+use crate::oauth::{OAuthError, client_metadata};
 
 /// Everything a request handler needs.
 #[derive(Debug)]
@@ -29,7 +30,10 @@ pub(crate) struct AppState {
     pub tokens: TokenIssuer,
     /// Codes, login transactions and refresh tokens.
     pub stores: GrantStores,
-    /// Clients created through `/oidc/register`.
+    /// Clients known by a Client ID Metadata Document fetched on first use (dev mode).
+    pub client_metadata: ClientMetadataFetcher,
+    /// Clients created through `/oidc/register` (and metadata document URLs registered
+    /// through the Management API).
     registered: RwLock<HashMap<String, Arc<Client>>>,
     /// The data dir's database (`--data-dir`); `None` keeps everything in memory.
     persist: Option<Persisted>,
@@ -70,6 +74,7 @@ impl AppState {
         issuer: String,
         tenant: Tenant,
         data_dir: Option<&Path>,
+        client_metadata: ClientMetadataFetcher,
     ) -> Result<AppState, OpenError> {
         let clock = Clock::system();
         let now = clock.now();
@@ -80,6 +85,7 @@ impl AppState {
                 KeySet::generate(now).map_err(OpenError::Keys)?,
                 clock,
                 None,
+                client_metadata,
             ));
         };
         let (database, loaded) = Database::open(dir, now)?;
@@ -129,6 +135,7 @@ impl AppState {
                 database,
                 tenant_order: Mutex::new(()),
             }),
+            client_metadata,
         );
         *state
             .registered
@@ -163,8 +170,10 @@ impl AppState {
         keys: KeySet,
         clock: Clock,
         persist: Option<Persisted>,
+        client_metadata: ClientMetadataFetcher,
     ) -> AppState {
         AppState {
+            client_metadata,
             tenant: LiveTenant::new(tenant),
             tokens: TokenIssuer::new(issuer, keys, clock),
             stores: GrantStores::default(),
@@ -312,16 +321,61 @@ impl AppState {
         Ok(())
     }
 
-    /// A client of the tenant or a dynamically registered one.
+    /// A client of the tenant, a registered one, or one whose metadata document is
+    /// cached and fresh.
     pub(crate) fn client(&self, client_id: &str) -> Option<Arc<Client>> {
         if let Some(client) = self.tenant.client(client_id) {
             return Some(client);
         }
-        self.registered
+        let registered = self
+            .registered
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(client_id)
-            .cloned()
+            .cloned();
+        registered.or_else(|| self.client_metadata.cached(client_id, self.now()))
+    }
+
+    /// How many clients registered themselves through `/oidc/register` (metadata
+    /// document clients are not counted: they never call it).
+    pub(crate) fn dynamic_registrations(&self) -> usize {
+        self.registered
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .filter(|id| !client_metadata::is_url_shaped(id))
+            .count()
+    }
+
+    /// The client a request names, fetching its Client ID Metadata Document when the id
+    /// is an unregistered URL and the tenant fetches on first use. `Ok(None)`: no such
+    /// client. `Err`: the `invalid_client` description for a URL that cannot be used.
+    pub(crate) async fn resolve_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<Client>>, String> {
+        if let Some(client) = self.client(client_id) {
+            return Ok(Some(client));
+        }
+        if !client_metadata::is_url_shaped(client_id) {
+            return Ok(None);
+        }
+        let settings = self.tenant().settings.clone();
+        if !settings.client_id_metadata_document_supported {
+            return Err("This tenant does not accept Client ID Metadata Documents".to_owned());
+        }
+        let url = client_metadata::ClientIdUrl::parse(client_id)?;
+        match settings.client_id_metadata_document_mode {
+            ClientMetadataMode::RegisteredOnly => Err(format!(
+                "The client metadata document URL {} is not registered with this tenant",
+                url.as_str()
+            )),
+            ClientMetadataMode::FetchOnFirstUse => self
+                .client_metadata
+                .resolve(&url, self.now())
+                .await
+                .map(Some),
+        }
     }
 
     /// Adds a dynamically registered client, committed to the data dir first when there

@@ -8,6 +8,8 @@
 //! - `clock`: the one "now" of every expiry, which tests freeze and advance.
 //! - `grant_stores`, `authorization_flow`, `refresh_tokens`, `expiring_map`: the grants'
 //!   in-flight state (login transactions, codes, refresh-token families).
+//! - `client_metadata`, `special_use`: fetching Client ID Metadata Documents without
+//!   reaching private addresses, and caching the valid ones.
 //! - `database`: the durable copy under `--data-dir`.
 //! - `lock`: mutexes that recover from poisoning.
 //!
@@ -15,6 +17,7 @@
 
 mod app_state;
 mod authorization_flow;
+mod client_metadata;
 mod clock;
 mod database;
 mod expiring_map;
@@ -23,12 +26,14 @@ mod key_rotation;
 mod live_tenant;
 mod lock;
 mod refresh_tokens;
+mod special_use;
 mod token_issuer;
 
 pub(crate) use app_state::{AppState, OpenError};
 pub(crate) use authorization_flow::{
     AuthorizationCode, CODE_LIFETIME, LOGIN_TRANSACTION_LIFETIME, LoginTransaction,
 };
+pub(crate) use client_metadata::ClientMetadataFetcher;
 pub(crate) use clock::ClockMode;
 pub use database::DataDirError;
 pub(crate) use refresh_tokens::{PendingRefresh, REFRESH_TOKEN_LIFETIME, RefreshGrant, RefreshUse};

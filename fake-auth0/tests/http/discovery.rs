@@ -24,6 +24,7 @@ async fn both_metadata_documents_describe_the_same_server() {
         serde_json::json!(["code"])
     );
     assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(oidc["client_id_metadata_document_supported"], true);
     let grants = oidc["grant_types_supported"].as_array().unwrap();
     assert!(grants.contains(&"urn:ietf:params:oauth:grant-type:token-exchange".into()));
 }

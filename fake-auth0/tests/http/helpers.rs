@@ -23,6 +23,8 @@ pub struct TestApp {
     /// With the control surface on, the token its calls carry (generated at start-up).
     pub control_token: Option<String>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    /// The server task, for [`TestApp::stop`].
+    serving: tokio::task::JoinHandle<()>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -62,26 +64,73 @@ async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
         control,
         ..Config::default()
     };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    serve_in_background(config, listener, issuer, http).await
+}
+
+/// Starts `config` on `listener` in a task; `http` is how the test calls it.
+async fn serve_in_background(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    issuer: String,
+    http: reqwest::Client,
+) -> TestApp {
     let app = App::build_on(config, listener).await.unwrap();
     let control_token = app.control_token().map(|token| token.expose().to_owned());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         app.run_until_stopped(async {
             let _ = stopped.await;
         })
         .await
         .unwrap();
     });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     TestApp {
         issuer,
         http,
         control_token,
         _shutdown: shutdown,
+        serving,
     }
+}
+
+/// A fake-auth0 over HTTPS (`--tls` with the CA in `tls_dir`) on 127.0.0.1, its issuer
+/// `https://localhost:<port>/` (`port` 0: any free one), with the control surface on and,
+/// if given, a data dir; the client trusts the CA.
+pub async fn spawn_tls_app_with_data_dir(
+    tenant: Tenant,
+    tls_dir: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    port: u16,
+) -> TestApp {
+    init_test_log();
+    let tls = fake_auth0::tls::TlsSettings {
+        dir: tls_dir.to_owned(),
+    };
+    let ca_file = tls.ensure_ca().unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let issuer = format!("https://localhost:{port}/");
+    let config = Config {
+        issuer: Url::parse(&issuer).unwrap(),
+        tenant,
+        control: true,
+        tls: Some(tls),
+        data_dir: data_dir.map(std::path::Path::to_owned),
+        ..Config::default()
+    };
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_only([ca])
+        .build()
+        .unwrap();
+    serve_in_background(config, listener, issuer, http).await
 }
 
 /// The claims of a verified token and its header `typ`.
@@ -91,8 +140,31 @@ pub struct Verified {
 }
 
 impl TestApp {
+    /// Shuts the server down and waits until it has stopped (its data dir is then free).
+    pub fn port(&self) -> u16 {
+        Url::parse(&self.issuer).unwrap().port().unwrap()
+    }
+
+    pub async fn stop(self) {
+        drop(self._shutdown);
+        self.serving.await.unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path.trim_start_matches('/'))
+    }
+
+    /// `GET /_control/stats` (the control surface must be on).
+    pub async fn stats(&self) -> Value {
+        let response = self
+            .http
+            .get(self.url("_control/stats"))
+            .bearer_auth(self.control_token.as_deref().expect("control is on"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Response {

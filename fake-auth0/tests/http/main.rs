@@ -4,6 +4,7 @@
 mod authorization_code;
 mod bad_input;
 mod client_credentials;
+mod client_metadata;
 mod control;
 mod discovery;
 mod helpers;

@@ -67,7 +67,8 @@ fn check_jwt_configuration(config: Option<&JwtConfiguration>) -> Result<(), Mana
     }
 }
 
-/// `GET /api/v2/clients` (the tenant's clients; dynamically registered ones are not listed).
+/// `GET /api/v2/clients` (the tenant's clients; dynamically registered ones are not
+/// listed), optionally only the one with `external_client_id`.
 pub(super) async fn list(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -77,9 +78,14 @@ pub(super) async fn list(
     let query = parse_query(query.as_deref())?;
     let with_secret = token.has_scope(READ_CLIENT_KEYS);
     let tenant = state.tenant();
+    // Looking a metadata-document client up by its URL.
+    let external_client_id = super::query_param(&query, "external_client_id");
     let views = tenant
         .clients
         .iter()
+        .filter(|client| {
+            external_client_id.is_none_or(|url| client.external_client_id.as_deref() == Some(url))
+        })
         .map(|client| view(client, with_secret))
         .collect();
     list_response("clients", views, &query)
@@ -160,6 +166,9 @@ pub(super) async fn create(
         allowed_logout_urls: request.allowed_logout_urls.unwrap_or_default(),
         token_endpoint_auth_method: method,
         token_exchange: request.token_exchange,
+        external_client_id: None,
+        external_metadata_type: None,
+        third_party_security_mode: None,
     };
     let created = commit(&state, |tenant| {
         tenant.clients.push(client.clone());

@@ -9,6 +9,7 @@
 
 mod actions;
 mod auth;
+mod cimd;
 mod client_grants;
 mod clients;
 mod commit;
@@ -52,6 +53,8 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             get(resource_servers::get).patch(resource_servers::patch),
         )
         .route("/clients", get(clients::list).post(clients::create))
+        .route("/clients/cimd/preview", post(cimd::preview))
+        .route("/clients/cimd/register", post(cimd::register))
         .route("/clients/{id}", get(clients::get).patch(clients::patch))
         .route(
             "/client-grants",

@@ -7,6 +7,7 @@
 //! one-line errors and the signals that stop it are service-kit's, as for every service.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -37,6 +38,10 @@ struct Cli {
         default_value = "http://localhost:6274,http://127.0.0.1:6274"
     )]
     allowed_origins: Vec<String>,
+    /// Extra CA certificates (PEM) fake-auth0 trusts when it fetches a client's Client ID
+    /// Metadata Document over HTTPS, e.g. a local CA of a document served on loopback.
+    #[arg(long, env = "DEMO_IDP_CA_FILE", value_name = "PEM")]
+    idp_ca_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -74,9 +79,11 @@ async fn run(cli: Cli) -> Result<(), String> {
     .map_err(|error| error.to_string())?;
 
     let allowed_origins = cli.allowed_origins.clone();
+    let idp_ca_file = cli.idp_ca_file.clone();
     let mut stack = TestStack::builder()
         .listeners(listeners)
         .public_host("localhost")
+        .idp_config(move |config| config.ca_file = idp_ca_file)
         .mcp_config(move |config| config.allowed_origins = allowed_origins)
         .start()
         .await

@@ -6,6 +6,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use e2e::metadata_document::{JOURNEY_REDIRECT_URI, MetadataDocument};
+use e2e::python::run_journey;
 use reqwest::StatusCode;
 use stack::DemoUser;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
@@ -193,4 +195,37 @@ async fn a_taken_api_port_gets_one_line_naming_api_port() -> anyhow::Result<()> 
 #[tokio::test]
 async fn a_taken_mcp_port_gets_one_line_naming_mcp_port() -> anyhow::Result<()> {
     a_taken_port_is_named_with_its_flag("--mcp-port").await
+}
+
+/// Against the binary itself, as `cargo run --` with `--idp-ca-file`: an MCP client that
+/// names itself by a Client ID Metadata Document URL (the official Python SDK's
+/// `client_metadata_url`, the document served over HTTPS on loopback) logs in, greets and
+/// refreshes, and never registers dynamically.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_id_metadata_document_client_logs_in_greets_and_refreshes() -> anyhow::Result<()> {
+    let document = MetadataDocument::serve(JOURNEY_REDIRECT_URI).await?;
+    let mut command = demo([0, 0, 0]);
+    command.arg("--idp-ca-file").arg(&document.ca_file);
+    let mut demo = command.spawn()?;
+    let (banner, _rest) = read_banner(&mut demo).await?;
+    let endpoint = url_after(&banner, "mcp-server")?.join("mcp")?;
+
+    let run = run_journey(
+        &endpoint,
+        &[
+            "--mode",
+            "auto",
+            "--only",
+            "admin",
+            "--client-metadata-url",
+            &document.client_id,
+        ],
+    )
+    .await?;
+
+    println!("{}", run.stdout);
+    run.expect_summary("python-sdk-journey: 1 passed, 0 failed")?;
+    assert!(run.stdout.contains("no registration"), "{}", run.stdout);
+    assert!(run.stdout.contains("refreshed"), "{}", run.stdout);
+    Ok(())
 }

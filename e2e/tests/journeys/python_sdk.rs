@@ -5,6 +5,7 @@
 //! guest, in both eras; and with the MCP server in On-Behalf-Of mode, greet through Auth0's
 //! OBO exchange; and with a Client ID Metadata Document instead of dynamic registration.
 
+use e2e::metadata_document::{JOURNEY_REDIRECT_URI, MetadataDocument};
 use e2e::python::{run_journey, run_script};
 use e2e::{DemoUser, TestStack};
 use mcp_server::exchange::ExchangeMode;
@@ -79,38 +80,8 @@ async fn the_python_sdk_journey_greets_through_an_on_behalf_of_exchange() -> any
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_journey_uses_a_client_id_metadata_document() -> anyhow::Result<()> {
     // Arrange: the document server.
-    let tls_dir = std::env::temp_dir().join(format!("e2e-cimd-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tls_dir);
-    let tls = fake_auth0::tls::TlsSettings {
-        dir: tls_dir.clone(),
-    };
-    let ca_file = tls.ensure_ca()?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = url::Url::parse(&format!(
-        "https://localhost:{}/",
-        listener.local_addr()?.port()
-    ))?;
-    let client_id = base.join("oauth/client-metadata.json")?.to_string();
-    let document = serde_json::json!({
-        "client_id": client_id,
-        "client_name": "mcp-auth0 e2e journey (Python SDK, CIMD)",
-        // The journey's fixed callback (journey.py REDIRECT_URI).
-        "redirect_uris": ["http://127.0.0.1:33418/callback"],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "none"
-    });
-    let router = axum::Router::new().route(
-        "/oauth/client-metadata.json",
-        axum::routing::get(move || {
-            let document = document.clone();
-            async move { axum::Json(document) }
-        }),
-    );
-    let (stop_documents, documents_stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(tls.server(&base)?.serve(listener, router, async {
-        let _ = documents_stopped.await;
-    }));
+    let document = MetadataDocument::serve(JOURNEY_REDIRECT_URI).await?;
+    let ca_file = document.ca_file.clone();
     let stack = TestStack::builder()
         .idp_config(move |config| config.ca_file = Some(ca_file))
         .start()
@@ -125,7 +96,7 @@ async fn the_python_sdk_journey_uses_a_client_id_metadata_document() -> anyhow::
             "--only",
             "admin",
             "--client-metadata-url",
-            &client_id,
+            &document.client_id,
         ],
     )
     .await?;
@@ -141,7 +112,5 @@ async fn the_python_sdk_journey_uses_a_client_id_metadata_document() -> anyhow::
     );
     assert!(run.stdout.contains("no registration"), "{}", run.stdout);
     assert!(run.stdout.contains("refreshed"), "{}", run.stdout);
-    drop(stop_documents);
-    std::fs::remove_dir_all(&tls_dir)?;
     stack.shutdown().await
 }

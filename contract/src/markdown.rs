@@ -52,9 +52,10 @@ pub fn render_markdown() -> String {
          \n\
          | client_id | secret | what it is for |\n\
          |---|---|---|\n\
-         | `{MCP_SERVER_CLIENT_ID}` | `{MCP_SERVER_CLIENT_SECRET}` | the MCP server's token exchange \
-         (`client_secret_post`), `subject_token_type` `{SUBJECT_TOKEN_TYPE}`, scope \
-         `{EXCHANGE_SCOPE}` |\n\
+         | `{MCP_SERVER_CLIENT_ID}` | `{MCP_SERVER_CLIENT_SECRET}` | the MCP server's token exchange, \
+         a Custom API client allowed both: Custom Token Exchange with `subject_token_type` \
+         `{SUBJECT_TOKEN_TYPE}` (the demo's), or On-Behalf-Of; scope `{EXCHANGE_SCOPE}`; its \
+         secret in the body or by HTTP Basic |\n\
          | `{DEMO_CLI_CLIENT_ID}` | (public) | password, authorization code with PKCE, refresh \
          token; callbacks on any loopback port |\n\
          | `{MANAGEMENT_CLIENT_ID}` | `{MANAGEMENT_CLIENT_SECRET}` | `client_credentials` for the \

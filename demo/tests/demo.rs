@@ -7,7 +7,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use e2e::metadata_document::{JOURNEY_REDIRECT_URI, MetadataDocument};
-use e2e::python::run_journey;
 use reqwest::StatusCode;
 use stack::DemoUser;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
@@ -210,22 +209,6 @@ async fn a_client_id_metadata_document_client_logs_in_greets_and_refreshes() -> 
     let (banner, _rest) = read_banner(&mut demo).await?;
     let endpoint = url_after(&banner, "mcp-server")?.join("mcp")?;
 
-    let run = run_journey(
-        &endpoint,
-        &[
-            "--mode",
-            "auto",
-            "--only",
-            "admin",
-            "--client-metadata-url",
-            &document.client_id,
-        ],
-    )
-    .await?;
-
-    println!("{}", run.stdout);
-    run.expect_summary("python-sdk-journey: 1 passed, 0 failed")?;
-    assert!(run.stdout.contains("no registration"), "{}", run.stdout);
-    assert!(run.stdout.contains("refreshed"), "{}", run.stdout);
+    document.run_admin_journey(&endpoint).await?;
     Ok(())
 }

@@ -10,6 +10,8 @@ use fake_auth0::tls::TlsSettings;
 use tokio::sync::oneshot;
 use url::Url;
 
+use crate::python::{JourneyRun, run_journey};
+
 /// The callback of the Python SDK journey (`e2e/python/mcp_sdk/journey.py` REDIRECT_URI).
 pub const JOURNEY_REDIRECT_URI: &str = "http://127.0.0.1:33418/callback";
 
@@ -63,6 +65,29 @@ impl MetadataDocument {
             dir,
             _stop: stop,
         })
+    }
+
+    /// The official Python SDK's journey as admin, naming itself by this document
+    /// (`--client-metadata-url`) against `mcp_endpoint`: it must log in, greet and refresh,
+    /// and never register dynamically.
+    pub async fn run_admin_journey(&self, mcp_endpoint: &Url) -> anyhow::Result<JourneyRun> {
+        let run = run_journey(
+            mcp_endpoint,
+            &[
+                "--mode",
+                "auto",
+                "--only",
+                "admin",
+                "--client-metadata-url",
+                &self.client_id,
+            ],
+        )
+        .await?;
+        println!("{}", run.stdout);
+        run.expect_summary("python-sdk-journey: 1 passed, 0 failed")?;
+        anyhow::ensure!(run.stdout.contains("no registration"), "{}", run.stdout);
+        anyhow::ensure!(run.stdout.contains("refreshed"), "{}", run.stdout);
+        Ok(run)
     }
 }
 

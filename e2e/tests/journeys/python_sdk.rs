@@ -87,30 +87,7 @@ async fn the_python_sdk_journey_uses_a_client_id_metadata_document() -> anyhow::
         .start()
         .await?;
 
-    // Act
-    let run = run_journey(
-        &stack.mcp_endpoint(),
-        &[
-            "--mode",
-            "auto",
-            "--only",
-            "admin",
-            "--client-metadata-url",
-            &document.client_id,
-        ],
-    )
-    .await?;
-
-    // Assert
-    println!("{}", run.stdout);
-    assert!(
-        run.stdout
-            .contains("python-sdk-journey: 1 passed, 0 failed"),
-        "unexpected journey summary:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
-    assert!(run.stdout.contains("no registration"), "{}", run.stdout);
-    assert!(run.stdout.contains("refreshed"), "{}", run.stdout);
+    // Act and assert
+    document.run_admin_journey(&stack.mcp_endpoint()).await?;
     stack.shutdown().await
 }

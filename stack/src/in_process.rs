@@ -364,6 +364,13 @@ impl TestStack {
             .await
     }
 
+    /// A password-grant access token for the MCP server for which the client asked only for
+    /// `scope` (a client granted less than the user has: the step-up cases).
+    pub async fn token_with_scope(&self, user: DemoUser, scope: &str) -> anyhow::Result<String> {
+        self.token_for_audience(user, self.mcp_url.as_str(), scope)
+            .await
+    }
+
     /// A password-grant access token for any audience and scope.
     pub async fn token_for_audience(
         &self,

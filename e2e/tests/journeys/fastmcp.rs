@@ -11,11 +11,7 @@ async fn the_fastmcp_client_shows_tools_and_readable_refusals() -> anyhow::Resul
     let stack = TestStack::start().await?;
     let admin = stack.token_for(DemoUser::Admin).await?;
     let narrowed = stack
-        .token_for_audience(
-            DemoUser::Admin,
-            stack.mcp_url.as_str(),
-            "openid tool:whoami",
-        )
+        .token_with_scope(DemoUser::Admin, "openid tool:whoami")
         .await?;
     let user = stack.token_for(DemoUser::User).await?;
     let guest = stack.token_for(DemoUser::Guest).await?;

@@ -13,11 +13,7 @@ async fn a_client_granted_only_whoami_steps_up_to_greet() -> anyhow::Result<()> 
     let stack = TestStack::start().await?;
     // Admin has tool:greet, but this client asked only for tool:whoami.
     let narrowed = stack
-        .token_for_audience(
-            DemoUser::Admin,
-            stack.mcp_url.as_str(),
-            "openid tool:whoami",
-        )
+        .token_with_scope(DemoUser::Admin, "openid tool:whoami")
         .await?;
     let admin = stack.stateless(narrowed);
     // greet is listed: the user can use it after consenting.
@@ -51,11 +47,7 @@ async fn a_client_granted_only_whoami_steps_up_to_greet() -> anyhow::Result<()> 
 
     // Stepping up: the client asks again with tool:greet, and now greet runs.
     let stepped_up = stack
-        .token_for_audience(
-            DemoUser::Admin,
-            stack.mcp_url.as_str(),
-            "openid tool:whoami tool:greet",
-        )
+        .token_with_scope(DemoUser::Admin, "openid tool:whoami tool:greet")
         .await?;
     let greeting = stack
         .stateless(stepped_up)

@@ -83,7 +83,7 @@ impl Stack {
     /// An access token for which the client asked only for `scope`.
     pub async fn token_with_scope(&self, user: DemoUser, scope: &str) -> String {
         self.stack
-            .token_for_audience(user, self.stack.mcp_url.as_str(), scope)
+            .token_with_scope(user, scope)
             .await
             .expect("the password grant succeeds")
     }

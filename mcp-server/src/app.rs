@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::greet::{Greeter, GreeterBuildError};
 use crate::metrics::Metrics;
 use crate::router::{self, Parts};
+use crate::shared_state::SharedState;
 
 /// The flags that choose the listen address, named when it cannot be bound.
 const LISTEN_SETTING: &str = "--port / PORT (and --host / MCP_BIND_HOST)";
@@ -38,6 +39,9 @@ pub enum StartError {
     /// The token exchange or upstream API client could not be built.
     #[error("mcp-server: {0}")]
     Greeter(#[from] GreeterBuildError),
+    /// MCP_REDIS_URL cannot be used (it is not contacted at start: Redis may come later).
+    #[error("mcp-server: MCP_REDIS_URL: {0}")]
+    SharedState(#[source] redis::RedisError),
 }
 
 /// The MCP server, built and bound but not yet serving.
@@ -76,6 +80,12 @@ impl App {
             issuer_http.clone(),
         );
         let metrics = Metrics::new();
+        let shared = config
+            .redis_url
+            .as_ref()
+            .map(|url| SharedState::connect(url, metrics.clone()))
+            .transpose()
+            .map_err(StartError::SharedState)?;
         let greeter = Greeter::new(&config, &roots, metrics.clone())?;
         let sessions = CancellationToken::new();
         let router = router::router(
@@ -86,6 +96,7 @@ impl App {
                 greeter: greeter.into(),
                 issuer_http,
                 sessions: sessions.clone(),
+                shared,
             },
         );
         let server = Server::new(listener, router).map_err(StartError::Listener)?;

@@ -9,7 +9,12 @@
 //!   RFC 9728's `resource_metadata` and the `scope` of every tool permission; 503 while
 //!   the issuer's keys are not loaded.
 //! - **Session owner**: an `Mcp-Session-Id` belongs to the `sub` that opened it; anyone else
-//!   gets the 404 of an unknown session, so ids cannot be probed. Where there are no
+//!   gets the 404 of an unknown session, so ids cannot be probed. With MCP_REDIS_URL a
+//!   session this replica does not hold is looked up in Redis, where its owner is stored
+//!   with it (`shared_state`), and rmcp restores it here only for that owner.
+//! - **Session caps** (`sessions`): an `initialize` over the caller's per-user cap gets
+//!   HTTP 429, over the replica's cap 503, both with `Retry-After` and a JSON-RPC error
+//!   with the request's `id`. An SSE stream ends after MCP_SSE_MAX_LIFETIME_SECS. Where there are no
 //!   sessions (2026-07-28 requests, a stateless server) the header is dropped unread
 //!   (`era`). Each request is tagged with its SSE framing (`era::SseFraming`: the
 //!   session's, or its version's), which picks the rmcp service behind the gate.
@@ -40,13 +45,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bearer_auth::{Challenge, TokenError, VerifiedToken, Verifier};
+use futures::StreamExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Deserialize;
 
 use crate::caller::{Caller, SubjectToken};
+use crate::config::SessionLimits;
 use crate::era::{self, SseFraming};
 use crate::metrics::Metrics;
 use crate::permissions::{ALL_PERMISSIONS, Refusal, ToolName};
+use crate::sessions::{SessionCap, SessionRegistry};
+use crate::shared_state::{OwnerDigest, RedisSessionStore, SESSION_CALLER};
 
 /// The session header of the Streamable HTTP transport (2025-03-26 … 2025-11-25).
 const MCP_SESSION_ID: &str = "mcp-session-id";
@@ -62,6 +71,12 @@ const PEEK_UNAUTHENTICATED_BYTES: usize = 64 * 1024;
 /// JSON-RPC error codes of the gate's refusals: implementation-defined server errors
 /// (JSON-RPC 2.0 §5.1 reserves -32000 to -32099 for them).
 const RPC_UNAUTHORIZED: i32 = -32001;
+/// An `initialize` refused at a session cap.
+const RPC_TOO_MANY_SESSIONS: i32 = -32003;
+
+/// `Retry-After` of a refusal at a session cap: slots come back as sessions close or idle
+/// out, so asking again soon may succeed.
+const SESSION_CAP_RETRY_AFTER_SECS: u64 = 30;
 
 /// Everything the layer needs, shared by all requests.
 #[derive(Clone)]
@@ -77,17 +92,22 @@ struct GateInner {
     allowed_origins: HashSet<String>,
     /// `MCP_STATELESS`: no request has a session.
     stateless: bool,
-    /// Session id → who opened it, and how its streams are framed.
-    sessions: moka::future::Cache<String, SessionEntry>,
+    /// Session id → who opened it, and how its streams are framed; the caps.
+    sessions: SessionRegistry,
+    /// The sessions of every replica (MCP_REDIS_URL), when shared.
+    shared_sessions: Option<RedisSessionStore>,
+    /// MCP_SSE_MAX_LIFETIME_SECS.
+    max_stream_lifetime: Duration,
 }
 
-/// What the gate remembers of a session.
-#[derive(Clone, Debug)]
-struct SessionEntry {
-    /// The `sub` that opened it.
-    owner: Arc<str>,
-    /// The framing of its streams, fixed by the version its `initialize` asked for.
-    framing: SseFraming,
+/// How the gate treats sessions.
+pub(crate) struct GateSessions {
+    /// MCP_STATELESS: no request has a session.
+    pub(crate) stateless: bool,
+    /// The caps, the idle expiry and the SSE stream lifetime.
+    pub(crate) limits: SessionLimits,
+    /// The sessions of every replica, when shared through Redis.
+    pub(crate) shared: Option<RedisSessionStore>,
 }
 
 impl Gate {
@@ -97,23 +117,19 @@ impl Gate {
         metrics: Metrics,
         resource_metadata: String,
         allowed_origins: impl IntoIterator<Item = String>,
-        stateless: bool,
+        sessions: GateSessions,
     ) -> Self {
         Self {
             inner: Arc::new(GateInner {
                 verifier,
-                metrics,
                 resource_metadata,
                 challenge_scope: ALL_PERMISSIONS.join(" "),
                 allowed_origins: allowed_origins.into_iter().collect(),
-                stateless,
-                sessions: moka::future::Cache::builder()
-                    .max_capacity(100_000)
-                    // Longer than rmcp's 5-minute idle timeout for sessions; a binding
-                    // that outlives its session is harmless, one that dies first makes the
-                    // client re-initialise (fail closed).
-                    .time_to_idle(Duration::from_secs(3600))
-                    .build(),
+                stateless: sessions.stateless,
+                sessions: SessionRegistry::new(sessions.limits, metrics.clone()),
+                shared_sessions: sessions.shared,
+                max_stream_lifetime: sessions.limits.max_stream_lifetime,
+                metrics,
             }),
         }
     }
@@ -135,6 +151,8 @@ pub(crate) enum GateError {
     InsufficientScope(Refusal, RpcId),
     /// A session id that is unknown or belongs to another user.
     SessionNotFound,
+    /// An `initialize` over a session cap; the request's `id`.
+    TooManySessions(SessionCap, RpcId),
     /// The body is over [`MAX_BODY_BYTES`].
     BodyTooLarge,
     /// The body could not be read.
@@ -216,6 +234,37 @@ impl GateError {
             GateError::SessionNotFound => {
                 (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
             }
+            GateError::TooManySessions(cap, id) => {
+                // 429 for the caller's own cap (RFC 6585: this user sends too much), 503
+                // for the replica's (RFC 9110 §15.6.4: overloaded); both say when to retry.
+                let (status, message) = match cap {
+                    SessionCap::PerUser(limit) => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        format!(
+                            "Too many sessions: this user already has {limit} open sessions \
+                             on this server; close one (DELETE /mcp) or retry later"
+                        ),
+                    ),
+                    SessionCap::Global(limit) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "Too many sessions: this server holds its maximum of {limit} \
+                             sessions; retry later"
+                        ),
+                    ),
+                };
+                let data = serde_json::json!({ "limit": cap.label() });
+                let body = rpc_error(&id, RPC_TOO_MANY_SESSIONS, &message, Some(data));
+                (
+                    status,
+                    [(
+                        header::RETRY_AFTER,
+                        SESSION_CAP_RETRY_AFTER_SECS.to_string(),
+                    )],
+                    axum::Json(body),
+                )
+                    .into_response()
+            }
             GateError::BodyTooLarge => json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
@@ -277,6 +326,30 @@ fn step_up_needed(body: &[u8], token: &VerifiedToken) -> Option<(Refusal, RpcId)
 /// The `id` of a single JSON-RPC request, if it has one.
 fn request_id(body: &[u8]) -> RpcId {
     serde_json::from_slice::<Peek<'_>>(body).ok()?.id
+}
+
+/// True for a single `initialize` request, the one that opens a session.
+fn is_initialize(body: &[u8]) -> bool {
+    serde_json::from_slice::<Peek<'_>>(body)
+        .is_ok_and(|peek| peek.method.as_deref() == Some("initialize"))
+}
+
+/// Ends an SSE body after `lifetime`: a stream held open forever holds a connection and a
+/// session's memory forever. Clients reconnect (GET) or retry.
+fn bounded_stream(response: Response, lifetime: Duration) -> Response {
+    let is_event_stream = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !is_event_stream {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = body
+        .into_data_stream()
+        .take_until(tokio::time::sleep(lifetime));
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 /// Reads and drops a request body, up to [`MAX_BODY_BYTES`]; past that (or on a read
@@ -392,18 +465,39 @@ impl Gate {
             .get(MCP_SESSION_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let mut reservation = None;
         let framing = match &session_id {
             // A session is its opener's: another user presenting the id gets the same
             // answer as for an unknown id, so ids of other users' sessions cannot be probed.
             Some(id) => match self.inner.sessions.get(id).await {
-                Some(entry) if entry.owner == subject => entry.framing,
+                Some(entry) if entry.owner == subject => {
+                    if let Some(shared) = &self.inner.shared_sessions {
+                        shared.touch(id);
+                    }
+                    entry.framing
+                }
                 Some(_) => {
                     tracing::warn!("refused a session id presented by another user");
                     return Err(GateError::SessionNotFound);
                 }
-                None => return Err(GateError::SessionNotFound),
+                None => {
+                    self.adopt_shared_session(id, &subject, body.as_deref())
+                        .await?
+                }
             },
-            None => SseFraming::for_version(version.as_deref()),
+            None => {
+                let opens_session = !self.inner.stateless
+                    && !era::is_sessionless(version.as_deref())
+                    && body.as_deref().is_some_and(is_initialize);
+                if opens_session {
+                    let slot = self.inner.sessions.reserve(&subject).await.map_err(|cap| {
+                        tracing::warn!(limit = cap.label(), "refused a session over its cap");
+                        GateError::TooManySessions(cap, body.as_deref().and_then(request_id))
+                    })?;
+                    reservation = Some(slot);
+                }
+                SseFraming::for_version(version.as_deref())
+            }
         };
 
         if let Some(bytes) = &body
@@ -420,24 +514,36 @@ impl Gate {
         parts.headers.remove(header::AUTHORIZATION);
         parts.extensions.insert(caller);
         parts.extensions.insert(framing);
-        let mut response = next.run(Request::from_parts(parts, body)).await;
+        let forwarded = next.run(Request::from_parts(parts, body));
+        let response = match &self.inner.shared_sessions {
+            // rmcp's session store is told who is asking (it stores and restores sessions
+            // for their owner only).
+            Some(_) => {
+                SESSION_CALLER
+                    .scope(OwnerDigest::of(&subject), forwarded)
+                    .await
+            }
+            None => forwarded.await,
+        };
+        let mut response = bounded_stream(response, self.inner.max_stream_lifetime);
 
         match (&session_id, method) {
             (None, _) => {
-                if let Some(new_id) = response
-                    .headers()
-                    .get(MCP_SESSION_ID)
-                    .and_then(|v| v.to_str().ok())
-                {
-                    let entry = SessionEntry {
-                        owner: subject,
-                        framing,
-                    };
-                    self.inner.sessions.insert(new_id.to_owned(), entry).await;
+                if let (Some(new_id), Some(slot)) = (
+                    response
+                        .headers()
+                        .get(MCP_SESSION_ID)
+                        .and_then(|v| v.to_str().ok()),
+                    reservation,
+                ) {
+                    self.inner
+                        .sessions
+                        .bind(new_id.to_owned(), framing, slot)
+                        .await;
                 }
             }
             (Some(id), Method::DELETE) if response.status().is_success() => {
-                self.inner.sessions.invalidate(id).await;
+                self.inner.sessions.remove(id).await;
                 if response.status() == StatusCode::ACCEPTED {
                     *response.status_mut() = StatusCode::NO_CONTENT;
                     *response.body_mut() = Body::empty();
@@ -448,6 +554,36 @@ impl Gate {
             _ => {}
         }
         Ok(response)
+    }
+}
+
+impl Gate {
+    /// A session this replica does not hold: another replica's (or this one's before a
+    /// restart), if Redis has it for this caller. It is bound here, counted against the
+    /// caps, and rmcp restores it from the same record.
+    async fn adopt_shared_session(
+        &self,
+        id: &str,
+        subject: &Arc<str>,
+        body: Option<&[u8]>,
+    ) -> Result<SseFraming, GateError> {
+        let Some(shared) = &self.inner.shared_sessions else {
+            return Err(GateError::SessionNotFound);
+        };
+        let Some(found) = shared.find(id).await else {
+            return Err(GateError::SessionNotFound);
+        };
+        if found.owner != OwnerDigest::of(subject) {
+            tracing::warn!("refused a shared session id presented by another user");
+            return Err(GateError::SessionNotFound);
+        }
+        let slot = self.inner.sessions.reserve(subject).await.map_err(|cap| {
+            tracing::warn!(limit = cap.label(), "refused a shared session over its cap");
+            GateError::TooManySessions(cap, body.and_then(request_id))
+        })?;
+        let framing = SseFraming::for_version(Some(&found.protocol_version));
+        self.inner.sessions.bind(id.to_owned(), framing, slot).await;
+        Ok(framing)
     }
 }
 

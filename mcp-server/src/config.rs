@@ -101,6 +101,40 @@ pub struct Cli {
     /// of `fake-auth0 --tls`.
     #[arg(long, env = "AUTH0_CA_FILE")]
     pub ca_file: Option<std::path::PathBuf>,
+    /// Live sessions this replica holds at most (2025-11-25 era); past it, `initialize`
+    /// gets HTTP 503 with `Retry-After` and a JSON-RPC error.
+    #[arg(long, env = "MCP_MAX_SESSIONS", default_value_t = SessionLimits::DEFAULT.max_sessions)]
+    pub max_sessions: usize,
+    /// Live sessions one user (`sub`) holds at most on this replica; past it, that user's
+    /// `initialize` gets HTTP 429 with `Retry-After` and a JSON-RPC error. Nobody else's
+    /// session is ever closed to make room.
+    #[arg(
+        long,
+        env = "MCP_MAX_SESSIONS_PER_USER",
+        default_value_t = SessionLimits::DEFAULT.max_sessions_per_user
+    )]
+    pub max_sessions_per_user: usize,
+    /// A session unused for this long ends (also the Redis TTL of a shared session), in
+    /// seconds.
+    #[arg(
+        long,
+        env = "MCP_SESSION_IDLE_TIMEOUT_SECS",
+        default_value_t = SessionLimits::DEFAULT.idle_timeout.as_secs()
+    )]
+    pub session_idle_timeout_secs: u64,
+    /// An SSE stream (a session's GET stream or a streamed answer) is closed after this
+    /// long, in seconds; clients reconnect.
+    #[arg(
+        long,
+        env = "MCP_SSE_MAX_LIFETIME_SECS",
+        default_value_t = SessionLimits::DEFAULT.max_stream_lifetime.as_secs()
+    )]
+    pub sse_max_lifetime_secs: u64,
+    /// Redis shared by several replicas (`redis://host:6379/`, `unix:///path/redis.sock`):
+    /// sessions opened on one replica continue on another. Unset: everything stays in this
+    /// process. While Redis is unreachable the server keeps serving from local state.
+    #[arg(long, env = "MCP_REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -162,6 +196,36 @@ impl ConfigError {
     }
 }
 
+/// The bounds on sessions (2025-11-25 era), per replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Live sessions in this replica (`MCP_MAX_SESSIONS`).
+    pub max_sessions: usize,
+    /// Live sessions of one `sub` in this replica (`MCP_MAX_SESSIONS_PER_USER`).
+    pub max_sessions_per_user: usize,
+    /// A session unused this long ends (`MCP_SESSION_IDLE_TIMEOUT_SECS`).
+    pub idle_timeout: Duration,
+    /// An SSE stream is closed after this long (`MCP_SSE_MAX_LIFETIME_SECS`).
+    pub max_stream_lifetime: Duration,
+}
+
+impl SessionLimits {
+    /// The defaults: rmcp's own 5-minute idle timeout; caps far above one person's use and
+    /// far below what exhausts the process.
+    pub const DEFAULT: SessionLimits = SessionLimits {
+        max_sessions: 10_000,
+        max_sessions_per_user: 32,
+        idle_timeout: Duration::from_secs(300),
+        max_stream_lifetime: Duration::from_secs(3600),
+    };
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// The typed configuration the server runs on. `Default` is the local stack's defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -202,6 +266,27 @@ pub struct Config {
     pub exchange_cache_capacity: u64,
     /// Extra root certificates (PEM file) for outbound HTTPS (`--ca-file`).
     pub ca_file: Option<std::path::PathBuf>,
+    /// Caps on live sessions, their idle expiry and the SSE stream lifetime.
+    pub session_limits: SessionLimits,
+    /// MCP_REDIS_URL: the state shared between replicas (`None`: this process only).
+    pub redis_url: Option<RedisUrl>,
+}
+
+/// A Redis URL that parsed (`redis://`, `rediss://`, `unix://`, `redis+unix://`). Its
+/// `Debug` hides the password a URL may carry.
+#[derive(Clone)]
+pub struct RedisUrl(pub String);
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("[redacted]"));
+                write!(f, "{url}")
+            }
+            _ => write!(f, "{}", self.0),
+        }
+    }
 }
 
 impl Default for Config {
@@ -230,6 +315,8 @@ impl Default for Config {
             upstream_timeout: Duration::from_secs(5),
             exchange_cache_capacity: 10_000,
             ca_file: None,
+            session_limits: SessionLimits::DEFAULT,
+            redis_url: None,
         }
     }
 }
@@ -267,6 +354,27 @@ fn millis(variable: &'static str, value: u64) -> Result<Duration, ConfigError> {
         return Err(ConfigError::new(variable, "must be greater than zero"));
     }
     Ok(Duration::from_millis(value))
+}
+
+fn seconds(variable: &'static str, value: u64) -> Result<Duration, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(variable, "must be greater than zero"));
+    }
+    Ok(Duration::from_secs(value))
+}
+
+fn at_least_one(variable: &'static str, value: usize) -> Result<usize, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(variable, "must be greater than zero"));
+    }
+    Ok(value)
+}
+
+fn redis_url(value: &str) -> Result<RedisUrl, ConfigError> {
+    let value = value.trim();
+    redis::Client::open(value)
+        .map_err(|e| ConfigError::new("MCP_REDIS_URL", format!("not a Redis URL: {e}")))?;
+    Ok(RedisUrl(value.to_owned()))
 }
 
 /// Normalises a browser origin to `scheme://host[:port]` (default ports dropped), the
@@ -341,6 +449,27 @@ impl TryFrom<Cli> for Config {
             upstream_timeout: millis("MCP_UPSTREAM_TIMEOUT_MS", cli.upstream_timeout_ms)?,
             exchange_cache_capacity: Config::default().exchange_cache_capacity,
             ca_file: cli.ca_file,
+            session_limits: SessionLimits {
+                max_sessions: at_least_one("MCP_MAX_SESSIONS", cli.max_sessions)?,
+                max_sessions_per_user: at_least_one(
+                    "MCP_MAX_SESSIONS_PER_USER",
+                    cli.max_sessions_per_user,
+                )?,
+                idle_timeout: seconds(
+                    "MCP_SESSION_IDLE_TIMEOUT_SECS",
+                    cli.session_idle_timeout_secs,
+                )?,
+                max_stream_lifetime: seconds(
+                    "MCP_SSE_MAX_LIFETIME_SECS",
+                    cli.sse_max_lifetime_secs,
+                )?,
+            },
+            redis_url: cli
+                .redis_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(redis_url)
+                .transpose()?,
         })
     }
 }
@@ -410,6 +539,8 @@ impl Config {
             exchange_connect_timeout = ?self.exchange_connect_timeout,
             exchange_timeout = ?self.exchange_timeout,
             upstream_timeout = ?self.upstream_timeout,
+            session_limits = ?self.session_limits,
+            redis_url = ?self.redis_url,
             "effective configuration"
         );
     }
@@ -476,6 +607,10 @@ mod tests {
         assert_eq!(err.variable, "API_BASE_URL");
         let err = parse(&["--allowed-origins", "localhost"]).unwrap_err();
         assert_eq!(err.variable, "MCP_ALLOWED_ORIGINS");
+        let err = parse(&["--max-sessions-per-user", "0"]).unwrap_err();
+        assert_eq!(err.variable, "MCP_MAX_SESSIONS_PER_USER");
+        let err = parse(&["--redis-url", "http://not-redis/"]).unwrap_err();
+        assert_eq!(err.variable, "MCP_REDIS_URL");
     }
 
     #[test]
@@ -494,6 +629,37 @@ mod tests {
             config.ca_file.as_deref(),
             Some(std::path::Path::new("/nonexistent/fake-auth0/ca.pem"))
         );
+    }
+
+    #[test]
+    fn session_bounds_and_redis_come_from_flags() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.session_limits, SessionLimits::DEFAULT);
+        assert!(config.redis_url.is_none());
+        let config = parse(&[
+            "--max-sessions",
+            "5",
+            "--max-sessions-per-user",
+            "2",
+            "--session-idle-timeout-secs",
+            "7",
+            "--sse-max-lifetime-secs",
+            "9",
+            "--redis-url",
+            "redis://:hunter2@127.0.0.1:6379/",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.session_limits,
+            SessionLimits {
+                max_sessions: 5,
+                max_sessions_per_user: 2,
+                idle_timeout: Duration::from_secs(7),
+                max_stream_lifetime: Duration::from_secs(9),
+            }
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

@@ -16,7 +16,10 @@
 //! - `ops`: `/health`, `/ready`, `/metrics`; `metrics`: the per-instance Prometheus registry.
 //!
 //! In front of rmcp, on `/mcp`:
-//! - `auth`: the gate — Origin check, bearer token, session owner, step-up 403.
+//! - `auth`: the gate — Origin check, bearer token, session owner and caps, step-up 403.
+//! - `sessions`: the live sessions of this replica, their owners and caps.
+//! - `shared_state`: Redis (MCP_REDIS_URL) shared by replicas, its health, and rmcp's
+//!   `SessionStore` over it.
 //! - `era`: which protocol revision a request speaks (SSE priming, sessions or none).
 //! - `caller`: what the gate hands the tools (the verified token, the raw subject token).
 //! - `permissions`: which tool needs which permission (one table for every check).
@@ -29,13 +32,13 @@
 //! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
 //!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
-//! (`era`, `caller`, `permissions`, `greet`) → (`exchange`, `upstream`) → (`outbound`,
-//! `metrics`).
+//! (`sessions`, `shared_state`, `era`, `caller`, `permissions`, `greet`) → (`exchange`,
+//! `upstream`) → (`outbound`, `metrics`).
 //!
 //! # Public surface
 //!
 //! - [`App`], [`StartError`], [`ServeError`], [`Config`], [`Cli`], [`Command`],
-//!   [`ConfigError`], [`LogFormat`]: what a binary, the e2e stack and the demo need to start
+//!   [`ConfigError`], [`LogFormat`], [`SessionLimits`], [`RedisUrl`]: what a binary, the e2e stack and the demo need to start
 //!   the server.
 //! - [`exchange`], [`greet`], [`upstream`], [`metrics`]: the `greet` path's parts, public so
 //!   the integration tests (`tests/exchange`) and the benchmark (`benches/exchange_cache`)
@@ -58,10 +61,12 @@ mod ops;
 mod outbound;
 mod permissions;
 mod router;
+mod sessions;
+mod shared_state;
 mod tools;
 pub mod upstream;
 
 pub use app::{App, StartError};
 pub use auth::MAX_BODY_BYTES;
-pub use config::{Cli, Command, Config, ConfigError, LogFormat};
+pub use config::{Cli, Command, Config, ConfigError, LogFormat, RedisUrl, SessionLimits};
 pub use service_kit::ServeError;

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use metrics::{Counter, Histogram, Label};
+use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -30,6 +30,12 @@ pub(crate) mod names {
     pub const UPSTREAM_REQUESTS: &str = "mcp_upstream_requests_total";
     /// Histogram (seconds), label `outcome`: upstream API call latency.
     pub const UPSTREAM_LATENCY: &str = "mcp_upstream_request_duration_seconds";
+    /// Gauge, 1 or 0: the shared state (Redis, MCP_REDIS_URL) answers. Absent without it.
+    pub const SHARED_STATE_UP: &str = "mcp_shared_state_up";
+    /// Gauge: live sessions in this replica.
+    pub const SESSIONS_LIVE: &str = "mcp_sessions_live";
+    /// Counter, label `limit` (`per_user`, `global`): `initialize` refused at a session cap.
+    pub const SESSIONS_REFUSED: &str = "mcp_sessions_refused_total";
 }
 
 /// Latency buckets for the upstream histogram, in seconds (1 ms … 5 s, the call timeout).
@@ -99,6 +105,30 @@ impl Metrics {
             .map(|(k, v)| Label::new(*k, v.clone()))
             .collect();
         metrics::with_local_recorder(self.recorder.as_ref(), || metrics::histogram!(name, labels))
+    }
+
+    /// A gauge handle in this registry.
+    fn gauge(&self, name: &'static str) -> Gauge {
+        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::gauge!(name))
+    }
+
+    /// Whether the shared state (Redis) answers.
+    pub(crate) fn shared_state_up(&self, up: bool) {
+        self.gauge(names::SHARED_STATE_UP)
+            .set(if up { 1.0 } else { 0.0 });
+    }
+
+    /// The number of live sessions in this replica.
+    pub(crate) fn sessions_live(&self, live: usize) {
+        // Session counts stay far below 2^52, where f64 stops being exact.
+        #[allow(clippy::cast_precision_loss)]
+        self.gauge(names::SESSIONS_LIVE).set(live as f64);
+    }
+
+    /// Counts one `initialize` refused at a session cap.
+    pub(crate) fn session_refused(&self, limit: &'static str) {
+        self.counter(names::SESSIONS_REFUSED, &[("limit", limit.to_owned())])
+            .increment(1);
     }
 
     /// Counts one HTTP response.

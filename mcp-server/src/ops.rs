@@ -1,6 +1,9 @@
 //! The operational routes, for orchestrators and operators rather than MCP clients:
-//! `/health` (alive), `/ready` (signing keys loaded), `/metrics` (Prometheus), plus the
-//! middleware that counts responses and the request span that keeps tokens out of logs.
+//! `/health` (alive), `/ready` (signing keys loaded; a JSON body also says whether the
+//! shared state is up), `/metrics` (Prometheus), plus the middleware that counts responses
+//! and the request span that keeps tokens out of logs.
+
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -11,14 +14,30 @@ use axum::{
     routing::get,
 };
 use bearer_auth::Verifier;
+use serde_json::json;
 
 use crate::metrics::Metrics;
+use crate::shared_state::SharedState;
+
+/// What `/ready` looks at.
+#[derive(Clone)]
+struct Readiness {
+    verifier: Verifier,
+    shared: Option<Arc<SharedState>>,
+}
 
 /// `/health`, `/ready` and `/metrics`.
-pub(crate) fn routes(verifier: Verifier, metrics: Metrics) -> Router {
+pub(crate) fn routes(
+    verifier: Verifier,
+    metrics: Metrics,
+    shared: Option<Arc<SharedState>>,
+) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/ready", get(ready).with_state(verifier))
+        .route(
+            "/ready",
+            get(ready).with_state(Readiness { verifier, shared }),
+        )
         .route("/metrics", get(metrics_text).with_state(metrics))
 }
 
@@ -47,15 +66,25 @@ async fn health() -> &'static str {
     "ok"
 }
 
-async fn ready(State(verifier): State<Verifier>) -> Response {
-    if verifier.is_ready() {
-        (StatusCode::OK, "ready").into_response()
+/// 200 once the signing keys are loaded. The shared state does not decide readiness (calls
+/// keep working on local state without it) but is reported: `shared_state` is `up`, `down`
+/// or `disabled` (no MCP_REDIS_URL).
+async fn ready(State(readiness): State<Readiness>) -> Response {
+    let shared_state = match &readiness.shared {
+        None => "disabled",
+        Some(shared) if shared.is_up() => "up",
+        Some(_) => "down",
+    };
+    if readiness.verifier.is_ready() {
+        let body = json!({ "status": "ready", "shared_state": shared_state });
+        (StatusCode::OK, axum::Json(body)).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "signing keys not loaded yet",
-        )
-            .into_response()
+        let body = json!({
+            "status": "unavailable",
+            "reason": "signing keys not loaded yet",
+            "shared_state": shared_state,
+        });
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
     }
 }
 

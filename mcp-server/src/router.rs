@@ -18,7 +18,8 @@ use axum::{
 };
 use bearer_auth::Verifier;
 use rmcp::transport::streamable_http_server::{
-    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    StreamableHttpServerConfig, StreamableHttpService,
+    session::{SessionStore, local::LocalSessionManager},
 };
 use tokio_util::sync::CancellationToken;
 use tower_http::{
@@ -26,13 +27,14 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::auth::{self, Gate, MAX_BODY_BYTES};
+use crate::auth::{self, Gate, GateSessions, MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::discovery::{self, Discovery};
 use crate::era::SseFraming;
 use crate::greet::Greeter;
 use crate::metrics::Metrics;
 use crate::ops;
+use crate::shared_state::{RedisSessionStore, SharedState};
 use crate::tools::McpTools;
 
 /// Host names that all mean "this machine"; when MCP_SERVER_URL names one, all are accepted.
@@ -128,6 +130,8 @@ pub(crate) struct Parts {
     pub(crate) issuer_http: reqwest::Client,
     /// Cancels rmcp's sessions and open streams when shutdown begins.
     pub(crate) sessions: CancellationToken,
+    /// Redis shared with the other replicas (MCP_REDIS_URL), if any.
+    pub(crate) shared: Option<Arc<SharedState>>,
 }
 
 /// The whole application: /mcp behind its gate, the discovery documents, the operational
@@ -139,18 +143,29 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
         greeter,
         issuer_http,
         sessions,
+        shared,
     } = parts;
     let tools = McpTools::new(greeter, metrics.clone());
-    let rmcp_config = StreamableHttpServerConfig::default()
+    let limits = config.session_limits;
+    let session_store = shared
+        .clone()
+        .map(|shared| RedisSessionStore::new(shared, limits.idle_timeout));
+    let mut rmcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(!config.stateless)
         .with_json_response(true)
         .with_allowed_hosts(allowed_hosts(config))
         .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_cancellation_token(sessions);
+    // Sessions another replica opened (or this one, before a restart) are restored from it.
+    rmcp_config.session_store = session_store
+        .clone()
+        .map(|store| Arc::new(store) as Arc<dyn SessionStore>);
     let service = |sse_retry: Option<Duration>| {
         let tools = tools.clone();
         let mut session_manager = LocalSessionManager::default();
         session_manager.session_config.sse_retry = sse_retry;
+        // One idle expiry for rmcp's session, the gate's binding and the Redis TTL.
+        session_manager.session_config.keep_alive = Some(limits.idle_timeout);
         StreamableHttpService::new(
             move || Ok(tools.clone()),
             Arc::new(session_manager),
@@ -166,7 +181,11 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
         metrics.clone(),
         config.resource_metadata_url().to_string(),
         allowed_origins(config),
-        config.stateless,
+        GateSessions {
+            stateless: config.stateless,
+            limits,
+            shared: session_store,
+        },
     );
     let mcp = Router::new()
         .route("/mcp", any(serve_mcp).with_state(services))
@@ -189,7 +208,7 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
     let mut app = Router::new()
         .merge(mcp)
         .merge(well_known)
-        .merge(ops::routes(verifier, metrics.clone()));
+        .merge(ops::routes(verifier, metrics.clone(), shared));
     if let Some(cors) = cors(config) {
         app = app.layer(cors);
     }

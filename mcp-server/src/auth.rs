@@ -486,9 +486,10 @@ impl Gate {
                 }
             },
             None => {
-                let opens_session = !self.inner.stateless
-                    && !era::is_sessionless(version.as_deref())
-                    && body.as_deref().is_some_and(is_initialize);
+                // Any `initialize` may open a session, even one asking for 2026-07-28: the
+                // server may answer with an older version (rmcp's client does exactly that).
+                let opens_session =
+                    !self.inner.stateless && body.as_deref().is_some_and(is_initialize);
                 if opens_session {
                     let slot = self.inner.sessions.reserve(&subject).await.map_err(|cap| {
                         tracing::warn!(limit = cap.label(), "refused a session over its cap");

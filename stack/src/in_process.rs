@@ -210,6 +210,7 @@ impl StackBuilder {
         if let Some(tweak) = self.mcp_tweak {
             tweak(&mut mcp_config);
         }
+        let replica_config = mcp_config.clone();
 
         let idp_app = fake_auth0::App::build_on(idp_config, listeners.idp)
             .await
@@ -249,6 +250,7 @@ impl StackBuilder {
             upstream_url,
             mcp_url,
             http,
+            mcp_config: replica_config,
             idp: Some(idp),
             upstream: Some(upstream),
             mcp: Some(mcp),
@@ -317,9 +319,33 @@ pub struct TestStack {
     /// The CA certificate to trust for fake-auth0, when it serves HTTPS ([`StackBuilder::tls`]).
     pub ca_file: Option<PathBuf>,
     http: reqwest::Client,
+    /// The MCP server's configuration, which [`TestStack::start_mcp_replica`] repeats.
+    mcp_config: mcp_server::Config,
     idp: Option<Service>,
     upstream: Option<Service>,
     mcp: Option<Service>,
+}
+
+/// One more mcp-server in this process, configured like the stack's (same audience and
+/// public URL, same IdP and upstream, same MCP_REDIS_URL) on a port of its own: a replica
+/// behind a load balancer. Dropping it stops it.
+#[derive(Debug)]
+pub struct McpReplica {
+    /// Where this replica listens, e.g. `http://127.0.0.1:PORT/`.
+    pub url: Url,
+    service: Service,
+}
+
+impl McpReplica {
+    /// This replica's MCP endpoint.
+    pub fn mcp_endpoint(&self) -> Url {
+        self.url.join("mcp").expect("a relative path joins")
+    }
+
+    /// Stops the replica (what a rolling restart does to it).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.service.stop().await
+    }
 }
 
 impl TestStack {
@@ -395,6 +421,35 @@ impl TestStack {
     pub async fn session_as(&self, user: DemoUser) -> anyhow::Result<SessionClient> {
         let token = self.token_for(user).await?;
         connect_session(&self.mcp_endpoint(), &token).await
+    }
+
+    /// Starts another mcp-server configured like the stack's, on a free port, and waits
+    /// until it is ready.
+    pub async fn start_mcp_replica(&self) -> anyhow::Result<McpReplica> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding a replica's port")?;
+        let url = Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+        let mut config = self.mcp_config.clone();
+        config.listen = listener.local_addr()?;
+        let service = Service::spawn("mcp-server replica", |shutdown| {
+            Box::pin(async move {
+                mcp_server::App::build_on(config, listener)
+                    .await?
+                    .run_until_stopped(shutdown)
+                    .await?;
+                Ok(())
+            })
+        });
+        readiness::wait_until_ok(
+            &self.http,
+            "mcp-server replica",
+            &url.join("ready")?,
+            Duration::from_secs(30),
+            || Ok(()),
+        )
+        .await?;
+        Ok(McpReplica { url, service })
     }
 
     /// Stops fake-auth0 (the failure journeys: the IdP is down).

@@ -9,6 +9,7 @@
 //! - [`tokens`]: the password-grant helper that signs a demo user in;
 //! - [`mcp`]: MCP clients for both protocol eras (raw HTTP for 2026-07-28, rmcp for sessions);
 //! - [`readiness`]: waiting until each service answers its probe;
+//! - [`redis`]: a real `redis-server` on a Unix socket, for the replicas' shared state;
 //! - [`DemoUser`] and the other defaults, re-exported from the `contract` crate.
 //!
 //! This crate depends on the three services. A service's own integration tests may use it
@@ -20,9 +21,10 @@ mod in_process;
 pub mod mcp;
 pub mod process;
 pub mod readiness;
+pub mod redis;
 pub mod tokens;
 
 pub use cargo_target::workspace_root;
 pub use contract::{self, DemoUser};
-pub use in_process::{ListenOn, Listeners, StackBuilder, TestStack};
+pub use in_process::{ListenOn, Listeners, McpReplica, StackBuilder, TestStack};
 pub use service_kit::BindError;

@@ -5,6 +5,8 @@ mod discovery;
 mod eras;
 mod gate;
 mod ops;
+mod replicas;
+mod session_limits;
 mod sessions;
 mod support;
 mod tools;

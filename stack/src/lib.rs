@@ -9,6 +9,7 @@
 //! - [`tokens`]: the password-grant helper that signs a demo user in;
 //! - [`mcp`]: MCP clients for both protocol eras (raw HTTP for 2026-07-28, rmcp for sessions);
 //! - [`readiness`]: waiting until each service answers its probe;
+//! - [`balancer`]: a real haproxy, round-robin in front of mcp-server replicas;
 //! - [`redis`]: a real `redis-server` on a Unix socket, for the replicas' shared state;
 //! - [`DemoUser`] and the other defaults, re-exported from the `contract` crate.
 //!
@@ -16,6 +17,7 @@
 //! (they link the same library the stack does), but its unit tests (`#[cfg(test)]` in
 //! `src/`) must not: those are a second build of the crate, and its types would not match.
 
+pub mod balancer;
 pub mod cargo_target;
 mod in_process;
 pub mod mcp;

@@ -5,6 +5,7 @@
 //! refused and step up, live through an outage; then the same through the built binaries
 //! and through the official Python MCP SDK.
 
+mod balancer;
 mod failures;
 mod fastmcp;
 mod greet;

@@ -155,6 +155,35 @@ pub fn eprintln_uncaptured(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Starts a daemon from a Debian package in the foreground, its output into `log`, killed
+/// when the returned child is dropped; a missing binary is an error naming the package.
+pub(crate) fn spawn_debian_daemon(
+    command: &mut Command,
+    package: &str,
+    log: &std::path::Path,
+) -> anyhow::Result<Child> {
+    let program = command
+        .as_std()
+        .get_program()
+        .to_string_lossy()
+        .into_owned();
+    let log = std::fs::File::create(log)
+        .with_context(|| format!("creating the log file {}", log.display()))?;
+    command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::NotFound => anyhow!(
+                "{program} is not installed: install the Debian package {package} \
+                 (apt-get install -y {package})"
+            ),
+            _ => anyhow::Error::new(err).context(format!("starting {program}")),
+        })
+}
+
 /// A free TCP port on 127.0.0.1 (bound to port 0, then released for the child to take).
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(free_ports::<1>()?[0])

@@ -5,12 +5,13 @@
 //! test takes the shared tier away and gives it back.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::process::{Child, Command};
+
+use crate::process::spawn_debian_daemon;
 
 /// The Debian package that provides `redis-server` and `redis-cli`.
 const PACKAGE: &str = "redis-server";
@@ -50,9 +51,9 @@ impl RedisServer {
     async fn spawn(&mut self) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
-        let log = std::fs::File::create(self.dir.join("redis.log"))?;
         let socket = self.socket();
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", "0", "--unixsocket"])
             .arg(&socket)
             .args([
@@ -64,19 +65,8 @@ impl RedisServer {
                 "no",
             ])
             .arg("--dir")
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|err| match err.kind() {
-                std::io::ErrorKind::NotFound => anyhow::anyhow!(
-                    "redis-server is not installed: install the Debian package {PACKAGE} \
-                     (apt-get install -y {PACKAGE})"
-                ),
-                _ => anyhow::Error::new(err).context("starting redis-server"),
-            })?;
+            .arg(&self.dir);
+        let child = spawn_debian_daemon(&mut command, PACKAGE, &self.dir.join("redis.log"))?;
         self.child = Some(child);
         let deadline = Instant::now() + READY_WITHIN;
         loop {

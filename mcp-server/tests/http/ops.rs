@@ -32,15 +32,7 @@ async fn health_ready_and_metrics_answer() {
         .await
         .unwrap();
 
-    let text = stack
-        .http
-        .get(stack.url("metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = stack.metrics().await;
     assert!(
         text.contains(r#"mcp_http_requests_total{status="401"}"#),
         "{text}"

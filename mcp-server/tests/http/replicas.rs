@@ -10,7 +10,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use stack::redis::RedisServer;
 
-use crate::session_limits::{list_tools, open_session, send};
+use crate::session_limits::{close_session, list_tools, open_session, send};
 use crate::support::{ADMIN, Stack, USER};
 
 fn contract_secret() -> String {
@@ -128,14 +128,7 @@ async fn a_session_opened_on_one_replica_continues_on_another_and_after_every_re
     }
 
     // DELETE removes it from Redis: a fresh replica no longer knows it.
-    let deleted = http
-        .delete(c.mcp_endpoint())
-        .bearer_auth(&admin)
-        .header("mcp-session-id", &session)
-        .header("mcp-protocol-version", "2025-11-25")
-        .send()
-        .await
-        .unwrap();
+    let deleted = close_session(http, c.mcp_endpoint().as_str(), &admin, &session).await;
     assert_eq!(deleted.status(), 204);
     assert!(redis.dump().await.unwrap().is_empty());
     let d = stack.stack.start_mcp_replica().await.unwrap();
@@ -154,16 +147,7 @@ async fn while_redis_is_down_no_call_fails_and_the_server_recovers_by_itself() {
     wait_shared_state(http, &base, "up").await;
     let admin = stack.token(ADMIN).await;
     let session = open_session(http, &endpoint, &admin).await;
-    let metrics = || async {
-        http.get(stack.url("metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    assert!(metrics().await.contains("mcp_shared_state_up 1"));
+    assert!(stack.metrics().await.contains("mcp_shared_state_up 1"));
 
     // Calls keep going in the background while Redis goes away and comes back.
     let calls = {
@@ -188,7 +172,7 @@ async fn while_redis_is_down_no_call_fails_and_the_server_recovers_by_itself() {
 
     redis.stop().await.unwrap();
     wait_shared_state(http, &base, "down").await;
-    assert!(metrics().await.contains("mcp_shared_state_up 0"));
+    assert!(stack.metrics().await.contains("mcp_shared_state_up 0"));
     // A new session opens while Redis is down, and works.
     let during = open_session(http, &endpoint, &admin).await;
     assert_eq!(
@@ -201,7 +185,7 @@ async fn while_redis_is_down_no_call_fails_and_the_server_recovers_by_itself() {
 
     redis.restart().await.unwrap();
     wait_shared_state(http, &base, "up").await;
-    assert!(metrics().await.contains("mcp_shared_state_up 1"));
+    assert!(stack.metrics().await.contains("mcp_shared_state_up 1"));
     assert_eq!(
         list_tools(http, &endpoint, &admin, &during)
             .await

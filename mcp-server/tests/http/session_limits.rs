@@ -61,6 +61,22 @@ pub async fn open_session(http: &reqwest::Client, endpoint: &str, token: &str) -
     id
 }
 
+/// `DELETE /mcp`: closes session `session`.
+pub async fn close_session(
+    http: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    session: &str,
+) -> reqwest::Response {
+    http.delete(endpoint)
+        .bearer_auth(token)
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", VERSION)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A POST of `body` in session `session`.
 pub async fn send(
     http: &reqwest::Client,
@@ -160,27 +176,11 @@ async fn one_user_creating_sessions_in_a_loop_hits_its_cap_while_another_keeps_w
     open_session(&stack.http, &endpoint, &stack.token(GUEST).await).await;
 
     // Closing one gives the slot back.
-    let deleted = stack
-        .http
-        .delete(&endpoint)
-        .bearer_auth(&user)
-        .header("mcp-session-id", &opened[0])
-        .header("mcp-protocol-version", VERSION)
-        .send()
-        .await
-        .unwrap();
+    let deleted = close_session(&stack.http, &endpoint, &user, &opened[0]).await;
     assert_eq!(deleted.status(), 204);
     open_session(&stack.http, &endpoint, &user).await;
 
-    let metrics = stack
-        .http
-        .get(stack.url("metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = stack.metrics().await;
     assert!(
         metrics.contains(r#"mcp_sessions_refused_total{limit="per_user"} 1"#),
         "{metrics}"

@@ -88,6 +88,18 @@ impl Stack {
             .expect("the password grant succeeds")
     }
 
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A raw POST to /mcp with the usual Streamable HTTP headers.
     pub fn post(&self, token: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
         let mut request = self

@@ -54,8 +54,8 @@ use crate::config::SessionLimits;
 use crate::era::{self, SseFraming};
 use crate::metrics::Metrics;
 use crate::permissions::{ALL_PERMISSIONS, Refusal, ToolName};
+use crate::session_store::{OwnerDigest, RedisSessionStore, SESSION_CALLER};
 use crate::sessions::{SessionCap, SessionRegistry};
-use crate::shared_state::{OwnerDigest, RedisSessionStore, SESSION_CALLER};
 
 /// The session header of the Streamable HTTP transport (2025-03-26 … 2025-11-25).
 const MCP_SESSION_ID: &str = "mcp-session-id";

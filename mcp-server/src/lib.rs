@@ -18,8 +18,8 @@
 //! In front of rmcp, on `/mcp`:
 //! - `auth`: the gate — Origin check, bearer token, session owner and caps, step-up 403.
 //! - `sessions`: the live sessions of this replica, their owners and caps.
-//! - `shared_state`: Redis (MCP_REDIS_URL) shared by replicas, its health, and rmcp's
-//!   `SessionStore` over it.
+//! - `shared_state`: Redis (MCP_REDIS_URL) shared by replicas and its health;
+//!   `session_store`: rmcp's `SessionStore` over it (sessions across replicas).
 //! - `era`: which protocol revision a request speaks (SSE priming, sessions or none).
 //! - `caller`: what the gate hands the tools (the verified token, the raw subject token).
 //! - `permissions`: which tool needs which permission (one table for every check).
@@ -32,8 +32,8 @@
 //! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
 //!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
-//! (`sessions`, `shared_state`, `era`, `caller`, `permissions`, `greet`) → (`exchange`,
-//! `upstream`) → (`outbound`, `metrics`).
+//! (`sessions`, `session_store`, `era`, `caller`, `permissions`, `greet`) → (`exchange`,
+//! `upstream`, `shared_state`) → (`outbound`, `metrics`).
 //!
 //! # Public surface
 //!
@@ -61,6 +61,7 @@ mod ops;
 mod outbound;
 mod permissions;
 mod router;
+mod session_store;
 mod sessions;
 mod shared_state;
 mod tools;

@@ -3,8 +3,6 @@
 //! shared state is up), `/metrics` (Prometheus), plus the middleware that counts responses
 //! and the request span that keeps tokens out of logs.
 
-use std::sync::Arc;
-
 use axum::{
     Router,
     extract::{Request, State},
@@ -23,15 +21,11 @@ use crate::shared_state::SharedState;
 #[derive(Clone)]
 struct Readiness {
     verifier: Verifier,
-    shared: Option<Arc<SharedState>>,
+    shared: Option<SharedState>,
 }
 
 /// `/health`, `/ready` and `/metrics`.
-pub(crate) fn routes(
-    verifier: Verifier,
-    metrics: Metrics,
-    shared: Option<Arc<SharedState>>,
-) -> Router {
+pub(crate) fn routes(verifier: Verifier, metrics: Metrics, shared: Option<SharedState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route(

@@ -34,7 +34,8 @@ use crate::era::SseFraming;
 use crate::greet::Greeter;
 use crate::metrics::Metrics;
 use crate::ops;
-use crate::shared_state::{RedisSessionStore, SharedState};
+use crate::session_store::RedisSessionStore;
+use crate::shared_state::SharedState;
 use crate::tools::McpTools;
 
 /// Host names that all mean "this machine"; when MCP_SERVER_URL names one, all are accepted.
@@ -131,7 +132,7 @@ pub(crate) struct Parts {
     /// Cancels rmcp's sessions and open streams when shutdown begins.
     pub(crate) sessions: CancellationToken,
     /// Redis shared with the other replicas (MCP_REDIS_URL), if any.
-    pub(crate) shared: Option<Arc<SharedState>>,
+    pub(crate) shared: Option<SharedState>,
 }
 
 /// The whole application: /mcp behind its gate, the discovery documents, the operational

@@ -88,7 +88,7 @@ impl App {
                 sessions: sessions.clone(),
             },
         );
-        let server = Server::new(listener, router).map_err(StartError::Listener)?;
+        let server = Server::new(listener, router, config.limits).map_err(StartError::Listener)?;
         Ok(App {
             server,
             sessions,

@@ -104,6 +104,10 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+    /// What clients are allowed: timeouts, body size, connections (the same flags in every
+    /// service).
+    #[command(flatten)]
+    pub limits: service_kit::ServerLimits,
 }
 
 impl Cli {
@@ -202,6 +206,9 @@ pub struct Config {
     pub exchange_cache_capacity: u64,
     /// Extra root certificates (PEM file) for outbound HTTPS (`--ca-file`).
     pub ca_file: Option<std::path::PathBuf>,
+    /// What clients are allowed: timeouts, body size, connections (service-kit's, as for
+    /// every service).
+    pub limits: service_kit::ServerLimits,
 }
 
 impl Default for Config {
@@ -230,6 +237,7 @@ impl Default for Config {
             upstream_timeout: Duration::from_secs(5),
             exchange_cache_capacity: 10_000,
             ca_file: None,
+            limits: service_kit::ServerLimits::default(),
         }
     }
 }
@@ -341,6 +349,7 @@ impl TryFrom<Cli> for Config {
             upstream_timeout: millis("MCP_UPSTREAM_TIMEOUT_MS", cli.upstream_timeout_ms)?,
             exchange_cache_capacity: Config::default().exchange_cache_capacity,
             ca_file: cli.ca_file,
+            limits: cli.limits,
         })
     }
 }

@@ -85,6 +85,7 @@ pub struct StackBuilder {
     tls_dir: Option<PathBuf>,
     mcp_tweak: Option<McpTweak>,
     idp_tweak: Option<IdpTweak>,
+    limits: service_kit::ServerLimits,
 }
 
 impl std::fmt::Debug for StackBuilder {
@@ -105,6 +106,7 @@ impl Default for StackBuilder {
             tls_dir: None,
             mcp_tweak: None,
             idp_tweak: None,
+            limits: service_kit::ServerLimits::default(),
         }
     }
 }
@@ -131,6 +133,14 @@ impl StackBuilder {
     #[must_use]
     pub fn tls(mut self, dir: impl Into<PathBuf>) -> Self {
         self.tls_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves all three services within these limits (e.g. 1 s timeouts for the hostile
+    /// client journeys) instead of the defaults.
+    #[must_use]
+    pub fn server_limits(mut self, limits: service_kit::ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -180,6 +190,7 @@ impl StackBuilder {
         let mut idp_config = fake_auth0::Config {
             tenant: fake_auth0::Tenant::demo_for(mcp_url.as_str(), upstream_url.as_str()),
             tls,
+            limits: self.limits,
             ..fake_auth0::Config::default()
         }
         .with_issuer(idp_url.clone());
@@ -194,6 +205,7 @@ impl StackBuilder {
             audience: upstream_url.to_string(),
             listen: listeners.upstream.local_addr()?,
             ca_file: ca_file.clone(),
+            limits: self.limits,
             ..upstream_api::Config::default()
         };
 
@@ -205,6 +217,7 @@ impl StackBuilder {
             api_audience: upstream_url.to_string(),
             api_base_url: upstream_url.clone(),
             ca_file: ca_file.clone(),
+            limits: self.limits,
             ..mcp_server::Config::default()
         };
         if let Some(tweak) = self.mcp_tweak {

@@ -9,6 +9,8 @@
 //! - [`tokens`]: the password-grant helper that signs a demo user in;
 //! - [`mcp`]: MCP clients for both protocol eras (raw HTTP for 2026-07-28, rmcp for sessions);
 //! - [`readiness`]: waiting until each service answers its probe;
+//! - [`hostile`]: clients that misbehave on purpose (idle connections, slowloris), for the
+//!   fault journeys;
 //! - [`DemoUser`] and the other defaults, re-exported from the `contract` crate.
 //!
 //! This crate depends on the three services. A service's own integration tests may use it
@@ -16,6 +18,7 @@
 //! `src/`) must not: those are a second build of the crate, and its types would not match.
 
 pub mod cargo_target;
+pub mod hostile;
 mod in_process;
 pub mod mcp;
 pub mod process;
@@ -25,4 +28,4 @@ pub mod tokens;
 pub use cargo_target::workspace_root;
 pub use contract::{self, DemoUser};
 pub use in_process::{ListenOn, Listeners, StackBuilder, TestStack};
-pub use service_kit::BindError;
+pub use service_kit::{BindError, ServerLimits};

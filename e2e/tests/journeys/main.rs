@@ -8,6 +8,7 @@
 mod failures;
 mod fastmcp;
 mod greet;
+mod hostile_clients;
 mod processes;
 mod python_sdk;
 mod rotation;

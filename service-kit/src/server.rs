@@ -358,6 +358,115 @@ mod tests {
         serving.await.unwrap().unwrap();
     }
 
+    /// Serves `router` within `limits` on a free port until the returned sender fires.
+    async fn serve_for_test(
+        router: Router,
+        limits: ServerLimits,
+    ) -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<io::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(serve(listener, router, limits, async {
+            let _ = stopped.await;
+        }));
+        (address, stop, serving)
+    }
+
+    /// Sends one HTTP/1.1 request on a new connection and returns the status line.
+    async fn status_line(address: SocketAddr, path: &str) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer.lines().next().unwrap_or_default().to_owned()
+    }
+
+    #[tokio::test]
+    async fn past_the_connection_cap_a_new_connection_waits_for_a_slot_and_is_then_served() {
+        let router = Router::new().route("/health", axum::routing::get(|| async { "ok" }));
+        let limits = ServerLimits {
+            max_connections: 1,
+            ..ServerLimits::default()
+        };
+        let (address, _stop, _serving) = serve_for_test(router, limits).await;
+        // The one slot is held by a connection that sends nothing.
+        let holder = tokio::net::TcpStream::connect(address).await.unwrap();
+
+        let mut waiting = tokio::spawn(status_line(address, "/health"));
+        // While the slot is held the request is not served (a slow machine only makes it
+        // wait longer, so this cannot fail spuriously).
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(300), &mut waiting)
+                .await
+                .is_err(),
+            "a connection past the cap was served"
+        );
+
+        // The holder goes away, which frees the slot; the waiting connection is served, not
+        // refused.
+        drop(holder);
+        let status = tokio::time::timeout(std::time::Duration::from_secs(20), waiting)
+            .await
+            .expect("the waiting connection was served")
+            .unwrap();
+        assert_eq!(status, "HTTP/1.1 200 OK");
+    }
+
+    #[tokio::test]
+    async fn shutdown_closes_a_stream_that_never_ends_after_the_grace() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let endless = || async {
+            let ticks = futures::stream::unfold((), |()| async {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Some((
+                    Ok::<_, io::Error>(axum::body::Bytes::from_static(b"tick\n")),
+                    (),
+                ))
+            });
+            Body::from_stream(ticks)
+        };
+        let router = Router::new().route("/stream", axum::routing::get(endless));
+        let limits = ServerLimits {
+            shutdown_grace: std::time::Duration::from_millis(200),
+            ..ServerLimits::default()
+        };
+        let (address, stop, serving) = serve_for_test(router, limits).await;
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream
+            .write_all(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0_u8; 64];
+        assert!(
+            stream.read(&mut first).await.unwrap() > 0,
+            "the stream started"
+        );
+
+        stop.send(()).unwrap();
+
+        // The server stops (it does not wait for the endless stream) and the client sees
+        // its stream end.
+        tokio::time::timeout(std::time::Duration::from_secs(20), serving)
+            .await
+            .expect("serving stopped despite the open stream")
+            .unwrap()
+            .unwrap();
+        // End of stream or a reset: either way the server let go of it.
+        let mut rest = Vec::new();
+        let _ended = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            stream.read_to_end(&mut rest),
+        )
+        .await
+        .expect("the stream was closed");
+    }
+
     #[tokio::test]
     async fn bind_names_the_setting_when_the_port_is_taken() {
         let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,6 +1,7 @@
-//! Clients that misbehave on purpose, over raw TCP, for the fault journeys: one that opens a
-//! connection and sends nothing, one that trickles its request head, one that trickles its
-//! body (slowloris), and a flood of idle connections.
+//! Peers that misbehave on purpose, over raw TCP, for the fault journeys: clients that open a
+//! connection and send nothing, trickle their request head or body (slowloris), or flood a
+//! service with idle connections; and [`HangingPeer`], a server that accepts and never
+//! answers.
 //!
 //! Each resolves once the server has closed the attacker's connection and fails if it is
 //! still open after `deadline`. Journeys pass a deadline well above the timeout they
@@ -8,6 +9,8 @@
 //! own timer, not how fast.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -131,4 +134,84 @@ async fn until_closed(
             .filter(|line| line.starts_with("HTTP/"))
             .map(str::to_owned),
     })
+}
+
+/// A peer that accepts connections and never answers: a hung upstream API or IdP. It
+/// counts the connections it holds, so a journey can check that the caller gave up on them
+/// (no request left pending) rather than only that it answered.
+#[derive(Debug)]
+pub struct HangingPeer {
+    accepted: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
+    _accepting: AbortOnDrop,
+}
+
+impl HangingPeer {
+    /// Listens on `addr` (e.g. the port of a service the journey just stopped).
+    pub async fn bind(addr: SocketAddr) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the hanging peer on {addr}"))?;
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
+        let accepting = tokio::spawn({
+            let (accepted, open) = (accepted.clone(), open.clone());
+            async move {
+                // Dropped with the accept loop, which closes every held connection.
+                let mut held = tokio::task::JoinSet::new();
+                while let Ok((mut stream, _)) = listener.accept().await {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    open.fetch_add(1, Ordering::SeqCst);
+                    let open = open.clone();
+                    held.spawn(async move {
+                        // Read and drop whatever comes, never answer, until the caller
+                        // closes the connection.
+                        let mut buffer = [0_u8; 4096];
+                        while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {}
+                        open.fetch_sub(1, Ordering::SeqCst);
+                    });
+                }
+            }
+        });
+        Ok(Self {
+            accepted,
+            open,
+            _accepting: AbortOnDrop(accepting),
+        })
+    }
+
+    /// How many connections it has accepted.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// How many of them the caller has not closed yet.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the caller has closed every connection, or fails after `deadline`.
+    pub async fn until_all_closed(&self, deadline: Duration) -> anyhow::Result<()> {
+        let until = tokio::time::Instant::now() + deadline;
+        while self.open() > 0 {
+            if tokio::time::Instant::now() >= until {
+                bail!(
+                    "{} connection(s) to the hanging peer still open after {deadline:?}",
+                    self.open()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Aborts the hanging peer's accept loop when it is dropped.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -224,12 +224,15 @@ impl StackBuilder {
             tweak(&mut mcp_config);
         }
 
+        let idp_addr = listeners.idp.local_addr()?;
+        let idp_restart = IdpRestart {
+            addr: idp_addr,
+            config: idp_config.clone(),
+        };
         let idp_app = fake_auth0::App::build_on(idp_config, listeners.idp)
             .await
             .context("starting fake-auth0")?;
-        let idp = Service::spawn("fake-auth0", |shutdown| {
-            Box::pin(async move { Ok(idp_app.run_until_stopped(shutdown).await?) })
-        });
+        let idp = spawn_idp(idp_app);
         let upstream = Service::spawn("upstream-api", |shutdown| {
             Box::pin(async move {
                 upstream_api::App::build_on(upstream_config, listeners.upstream)
@@ -263,6 +266,7 @@ impl StackBuilder {
             mcp_url,
             http,
             idp: Some(idp),
+            idp_restart,
             upstream: Some(upstream),
             mcp: Some(mcp),
         };
@@ -272,6 +276,20 @@ impl StackBuilder {
 }
 
 type ServeFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// fake-auth0 serving in a task of the stack.
+fn spawn_idp(app: fake_auth0::App) -> Service {
+    Service::spawn("fake-auth0", |shutdown| {
+        Box::pin(async move { Ok(app.run_until_stopped(shutdown).await?) })
+    })
+}
+
+/// What it takes to start fake-auth0 again where it was ([`TestStack::restart_idp`]).
+#[derive(Debug)]
+struct IdpRestart {
+    addr: SocketAddr,
+    config: fake_auth0::Config,
+}
 
 /// One service task with the sender that stops it.
 #[derive(Debug)]
@@ -331,6 +349,7 @@ pub struct TestStack {
     pub ca_file: Option<PathBuf>,
     http: reqwest::Client,
     idp: Option<Service>,
+    idp_restart: IdpRestart,
     upstream: Option<Service>,
     mcp: Option<Service>,
 }
@@ -416,6 +435,34 @@ impl TestStack {
             Some(service) => service.stop().await,
             None => Ok(()),
         }
+    }
+
+    /// Starts fake-auth0 again, after [`TestStack::stop_idp`], on the same address with the
+    /// same configuration, and waits until it answers (the outage journeys' recovery). With
+    /// a data dir (`idp_config`) its keys survive, so tokens issued before still verify.
+    pub async fn restart_idp(&mut self) -> anyhow::Result<()> {
+        if self.idp.is_some() {
+            bail!("fake-auth0 is still running: stop it first");
+        }
+        let listener = service_kit::try_bind(
+            self.idp_restart.addr,
+            "fake-auth0",
+            "the address it had before",
+        )
+        .await?;
+        let app = fake_auth0::App::build_on(self.idp_restart.config.clone(), listener)
+            .await
+            .context("restarting fake-auth0")?;
+        self.idp = Some(spawn_idp(app));
+        let health = self.idp_url.join("health")?;
+        readiness::wait_until_ok(
+            &self.http,
+            "fake-auth0",
+            &health,
+            Duration::from_secs(30),
+            || Ok(()),
+        )
+        .await
     }
 
     /// Stops upstream-api (the failure journeys: the upstream is down).

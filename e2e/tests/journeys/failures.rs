@@ -213,3 +213,46 @@ async fn with_the_idp_hanging_whoami_keeps_working_and_greet_is_a_tool_error_wit
     assert!(!admin.call_tool("whoami", json!({})).await?.is_error);
     stack.shutdown().await
 }
+
+#[tokio::test]
+async fn when_the_idp_returns_greet_works_again() -> anyhow::Result<()> {
+    // A data dir, as a real tenant keeps its keys: the user's token stays valid across the
+    // restart.
+    let data_dir = std::env::temp_dir().join(format!(
+        "e2e-idp-recovery-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos()
+    ));
+    let mut stack = TestStack::builder()
+        .idp_config({
+            let data_dir = data_dir.clone();
+            move |config| config.data_dir = Some(data_dir)
+        })
+        .start()
+        .await?;
+    let admin = stack.stateless_as(DemoUser::Admin).await?;
+    stack.stop_idp().await?;
+    let down = admin.call_tool("greet", json!({ "name": "Ada" })).await?;
+    assert!(
+        down.is_error,
+        "greet succeeded without an IdP: {}",
+        down.text
+    );
+
+    stack.restart_idp().await?;
+
+    // The failed exchange was not cached: the next call exchanges again, and succeeds.
+    let greeting = admin.call_tool("greet", json!({ "name": "Ada" })).await?;
+    assert!(
+        !greeting.is_error,
+        "greet failed after the IdP returned: {}",
+        greeting.text
+    );
+    assert!(greeting.text.contains("Ada"), "{}", greeting.text);
+    assert!(!admin.call_tool("whoami", json!({})).await?.is_error);
+    stack.shutdown().await?;
+    std::fs::remove_dir_all(&data_dir)?;
+    Ok(())
+}

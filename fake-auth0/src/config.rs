@@ -214,28 +214,14 @@ fn parse_control_token(text: &str) -> Result<ControlToken, String> {
     Ok(ControlToken::new(text.trim()))
 }
 
-/// Parses an interval: a number with an optional unit, `s`, `m`, `h` or `d` (seconds when
-/// absent), at least one second.
+/// Parses an interval: service-kit's duration syntax (`90s`, `15m`, `1h`, `1d`; seconds
+/// when bare), at least one second.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not an interval such as 90s, 15m, 1h or 1d"))?;
-    let unit = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        other => return Err(format!("unknown unit `{other}`: use s, m, h or d")),
-    };
-    match number.checked_mul(unit) {
-        Some(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-        _ => Err(format!("`{text}` must be at least 1s")),
+    let interval = service_kit::parse_duration(text)?;
+    if interval < Duration::from_secs(1) {
+        return Err(format!("`{}` must be at least 1s", text.trim()));
     }
+    Ok(interval)
 }
 
 #[cfg(test)]
@@ -251,5 +237,6 @@ mod interval_tests {
         assert!(parse_interval("0s").is_err());
         assert!(parse_interval("1w").is_err());
         assert!(parse_interval("h").is_err());
+        assert!(parse_interval("500ms").is_err());
     }
 }

@@ -111,8 +111,8 @@ fn parse_at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses a duration: a number and a unit, `ms`, `s`, `m` or `h` (seconds when absent);
-/// more than zero.
+/// Parses a duration: a number and a unit, `ms`, `s`, `m`, `h` or `d` (seconds when
+/// absent); more than zero. The one duration syntax of every service's flags.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -121,13 +121,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 10s, 2m or 1h"))?;
+        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 90s, 15m, 1h or 1d"))?;
     let millis_per_unit = match unit.trim() {
         "ms" => 1,
         "" | "s" => 1_000,
         "m" => 60_000,
         "h" => 3_600_000,
-        other => return Err(format!("unknown unit `{other}`: use ms, s, m or h")),
+        "d" => 86_400_000,
+        other => return Err(format!("unknown unit `{other}`: use ms, s, m, h or d")),
     };
     match number.checked_mul(millis_per_unit) {
         Some(millis) if millis > 0 => Ok(Duration::from_millis(millis)),
@@ -155,7 +156,8 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3_600)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("1d").is_err());
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_duration("1w").is_err());
         assert!(parse_duration("s").is_err());
     }
 

@@ -111,6 +111,31 @@ const CONFIGURED: Duration = Duration::from_secs(1);
 /// only a call that is never bounded fails it.
 const GENEROUS: Duration = Duration::from_secs(20);
 
+/// Calls `greet` and checks it is a tool error saying `timed_out` (which peer did not
+/// answer in time), within the generous deadline.
+async fn greet_times_out(admin: &e2e::mcp::StatelessMcp, timed_out: &str) -> anyhow::Result<()> {
+    let greeting =
+        tokio::time::timeout(GENEROUS, admin.call_tool("greet", json!({ "name": "Ada" })))
+            .await
+            .map_err(|_| anyhow::anyhow!("greet was still waiting after {GENEROUS:?}"))??;
+    assert!(
+        greeting.is_error,
+        "greet succeeded against a hung peer: {}",
+        greeting.text
+    );
+    assert!(
+        greeting.text.contains(timed_out),
+        "the tool error does not say `{timed_out}`: {}",
+        greeting.text
+    );
+    assert!(
+        !greeting.text.contains("eyJ"),
+        "a token leaked: {}",
+        greeting.text
+    );
+    Ok(())
+}
+
 fn socket_addr(url: &url::Url) -> anyhow::Result<std::net::SocketAddr> {
     url.socket_addrs(|| None)?
         .into_iter()
@@ -131,24 +156,7 @@ async fn with_the_upstream_hanging_greet_is_a_tool_error_within_the_configured_t
     // Something answers the upstream's port, accepts, and never says a word.
     let hanging = HangingPeer::bind(upstream).await?;
 
-    let greeting =
-        tokio::time::timeout(GENEROUS, admin.call_tool("greet", json!({ "name": "Ada" })))
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!("greet was still waiting for the hung upstream after {GENEROUS:?}")
-            })??;
-    assert!(
-        greeting.is_error,
-        "greet succeeded against a hung upstream: {}",
-        greeting.text
-    );
-    assert!(
-        greeting
-            .text
-            .contains("the upstream API did not answer in time"),
-        "the tool error does not say the upstream timed out: {}",
-        greeting.text
-    );
+    greet_times_out(&admin, "the upstream API did not answer in time").await?;
     assert!(
         hanging.accepted() > 0,
         "the upstream call never reached the hung peer"
@@ -183,29 +191,7 @@ async fn with_the_idp_hanging_whoami_keeps_working_and_greet_is_a_tool_error_wit
         whoami.text
     );
 
-    let greeting =
-        tokio::time::timeout(GENEROUS, admin.call_tool("greet", json!({ "name": "Ada" })))
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!("greet was still waiting for the hung IdP after {GENEROUS:?}")
-            })??;
-    assert!(
-        greeting.is_error,
-        "greet succeeded against a hung IdP: {}",
-        greeting.text
-    );
-    assert!(
-        greeting
-            .text
-            .contains("the identity provider did not answer in time"),
-        "the tool error does not say the IdP timed out: {}",
-        greeting.text
-    );
-    assert!(
-        !greeting.text.contains("eyJ"),
-        "a token leaked: {}",
-        greeting.text
-    );
+    greet_times_out(&admin, "the identity provider did not answer in time").await?;
     assert!(
         hanging.accepted() > 0,
         "the exchange never reached the hung IdP"

@@ -130,7 +130,8 @@ pub async fn spawn_floor() -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        let _ = service_kit::serve(listener, router, async move {
+        let limits = service_kit::ServerLimits::default();
+        let _ = service_kit::serve(listener, router, limits, async move {
             let _ = stopped.await;
         })
         .await;

@@ -42,6 +42,9 @@ struct Cli {
     /// Metadata Document over HTTPS, e.g. a local CA of a document served on loopback.
     #[arg(long, env = "DEMO_IDP_CA_FILE", value_name = "PEM")]
     idp_ca_file: Option<PathBuf>,
+    /// What clients are allowed, for all three services (the same flags as each service's).
+    #[command(flatten)]
+    limits: service_kit::ServerLimits,
 }
 
 #[tokio::main]
@@ -83,6 +86,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let mut stack = TestStack::builder()
         .listeners(listeners)
         .public_host("localhost")
+        .server_limits(cli.limits)
         .idp_config(move |config| config.ca_file = idp_ca_file)
         .mcp_config(move |config| config.allowed_origins = allowed_origins)
         .start()

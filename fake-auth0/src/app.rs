@@ -89,6 +89,7 @@ pub struct App {
     router: Router,
     tls: Option<TlsServer>,
     control_token: Option<ControlToken>,
+    limits: service_kit::ServerLimits,
 }
 
 impl std::fmt::Debug for App {
@@ -128,6 +129,7 @@ impl App {
         // The loopback exception of metadata document fetches depends on where this
         // server really listens.
         config.listen = local_addr;
+        let limits = config.limits;
         let router = router(config)?;
         Ok(App {
             listener,
@@ -136,6 +138,7 @@ impl App {
             router,
             tls,
             control_token,
+            limits,
         })
     }
 
@@ -184,8 +187,11 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         match self.tls {
-            Some(tls) => tls.serve(self.listener, self.router, shutdown).await?,
-            None => service_kit::serve(self.listener, self.router, shutdown).await?,
+            Some(tls) => {
+                tls.serve_within(self.listener, self.router, self.limits, shutdown)
+                    .await?;
+            }
+            None => service_kit::serve(self.listener, self.router, self.limits, shutdown).await?,
         }
         Ok(())
     }
@@ -209,6 +215,7 @@ pub fn router(config: Config) -> Result<Router, StartError> {
         issuer.to_string(),
         tenant,
         config.data_dir.as_deref(),
+        config.max_registrations,
         client_metadata_fetcher(
             config.listen,
             config.tls.as_ref(),
@@ -218,7 +225,8 @@ pub fn router(config: Config) -> Result<Router, StartError> {
     if let Some(every) = config.rotate_every {
         state.spawn_scheduled_rotation(every);
     }
-    Ok(crate::http::routes(state, control))
+    // Every route answers in one piece: all are bound by the request timeout.
+    Ok(crate::http::routes(state, control).layer(config.limits.request_timeout_layer()))
 }
 
 /// The metadata document fetcher: it may reach the loopback address this server listens

@@ -41,7 +41,16 @@ pub struct Config {
     /// Extra CA certificates (PEM) trusted when fetching Client ID Metadata Documents,
     /// besides the system's and the `--tls` CA.
     pub ca_file: Option<PathBuf>,
+    /// What clients are allowed: timeouts, body size, connections (service-kit's, as for
+    /// every service).
+    pub limits: service_kit::ServerLimits,
+    /// The most clients `/oidc/register` creates; past it, registrations are refused with
+    /// `invalid_client_metadata` (RFC 7591 §3.2.2).
+    pub max_registrations: usize,
 }
+
+/// The default for `--max-registrations`.
+pub const DEFAULT_MAX_REGISTRATIONS: usize = 10_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -55,6 +64,8 @@ impl Default for Config {
             data_dir: None,
             rotate_every: None,
             ca_file: None,
+            limits: service_kit::ServerLimits::default(),
+            max_registrations: DEFAULT_MAX_REGISTRATIONS,
         }
     }
 }
@@ -123,6 +134,13 @@ pub struct Cli {
     /// besides the system's (and the --tls CA).
     #[arg(long, env = "FAKE_AUTH0_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    /// The most clients dynamic registration (/oidc/register) creates; past it, registrations
+    /// are refused with invalid_client_metadata until the data dir is reset.
+    #[arg(long, env = "FAKE_AUTH0_MAX_REGISTRATIONS", default_value_t = DEFAULT_MAX_REGISTRATIONS)]
+    pub max_registrations: usize,
+    /// What clients are allowed (the same flags in every service).
+    #[command(flatten)]
+    pub limits: service_kit::ServerLimits,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -166,6 +184,8 @@ impl Cli {
             data_dir: self.data_dir.clone(),
             rotate_every: self.rotate_every,
             ca_file: self.ca_file.clone(),
+            limits: self.limits,
+            max_registrations: self.max_registrations,
             tls: self
                 .tls
                 .then(|| crate::tls::TlsSettings::in_data_dir_or_cache(self.data_dir.as_deref())),
@@ -194,28 +214,14 @@ fn parse_control_token(text: &str) -> Result<ControlToken, String> {
     Ok(ControlToken::new(text.trim()))
 }
 
-/// Parses an interval: a number with an optional unit, `s`, `m`, `h` or `d` (seconds when
-/// absent), at least one second.
+/// Parses an interval: service-kit's duration syntax (`90s`, `15m`, `1h`, `1d`; seconds
+/// when bare), at least one second.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not an interval such as 90s, 15m, 1h or 1d"))?;
-    let unit = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        other => return Err(format!("unknown unit `{other}`: use s, m, h or d")),
-    };
-    match number.checked_mul(unit) {
-        Some(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-        _ => Err(format!("`{text}` must be at least 1s")),
+    let interval = service_kit::parse_duration(text)?;
+    if interval < Duration::from_secs(1) {
+        return Err(format!("`{}` must be at least 1s", text.trim()));
     }
+    Ok(interval)
 }
 
 #[cfg(test)]
@@ -231,5 +237,6 @@ mod interval_tests {
         assert!(parse_interval("0s").is_err());
         assert!(parse_interval("1w").is_err());
         assert!(parse_interval("h").is_err());
+        assert!(parse_interval("500ms").is_err());
     }
 }

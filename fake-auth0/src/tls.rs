@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::{Listener, ListenerExt as _};
+use axum::serve::Listener;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType,
@@ -221,7 +221,10 @@ impl LocalCa {
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // HTTP/1.1 only, as over plain HTTP: service-kit's serving loop bounds every
+        // HTTP/1.1 connection by its header read timeout, and hyper has no such timer for an
+        // HTTP/2 connection that sits open with no stream.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(config)
     }
 }
@@ -281,23 +284,35 @@ impl TlsServer {
         &self.ca_file
     }
 
-    /// Serves `app` over HTTPS on `listener` until `shutdown` resolves, then drains open
-    /// connections. Requests carry `ConnectInfo<SocketAddr>`, as with plain HTTP.
+    /// Serves `app` over HTTPS on `listener` with the default limits until `shutdown`
+    /// resolves (for test servers of documents); see [`TlsServer::serve_within`].
     pub async fn serve(
         self,
         listener: TcpListener,
         app: Router,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let listener = TlsListener::new(listener, self.acceptor)?;
-        // `tap_io` adds nothing here but the `ConnectInfo` wiring axum provides for it.
-        let listener = listener.tap_io(|_| {});
-        axum::serve(
+        self.serve_within(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            app,
+            service_kit::ServerLimits::default(),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await
+    }
+
+    /// Serves `app` over HTTPS on `listener` within `limits` until `shutdown` resolves, then
+    /// drains open connections (service-kit's serving loop, as with plain HTTP). Requests
+    /// carry `ConnectInfo<SocketAddr>`, as with plain HTTP.
+    pub async fn serve_within(
+        self,
+        listener: TcpListener,
+        app: Router,
+        limits: service_kit::ServerLimits,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let listener = TlsListener::new(listener, self.acceptor)?;
+        service_kit::serve_on(listener, app, limits, shutdown).await
     }
 }
 

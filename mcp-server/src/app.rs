@@ -99,7 +99,7 @@ impl App {
                 shared,
             },
         );
-        let server = Server::new(listener, router).map_err(StartError::Listener)?;
+        let server = Server::new(listener, router, config.limits).map_err(StartError::Listener)?;
         Ok(App {
             server,
             sessions,

@@ -323,6 +323,19 @@ fn step_up_needed(body: &[u8], token: &VerifiedToken) -> Option<(Refusal, RpcId)
     }
 }
 
+/// Whether a body read failed on a size cap: this gate's own, or the server-wide
+/// `--max-body-bytes` of service-kit, which reaches here wrapped in `axum::Error`.
+fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// The `id` of a single JSON-RPC request, if it has one.
 fn request_id(body: &[u8]) -> RpcId {
     serde_json::from_slice::<Peek<'_>>(body).ok()?.id
@@ -445,7 +458,7 @@ impl Gate {
         let body = if method == Method::POST {
             match Limited::new(body, MAX_BODY_BYTES).collect().await {
                 Ok(collected) => Some(collected.to_bytes()),
-                Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                Err(err) if is_length_limit(err.as_ref()) => {
                     return Err(GateError::BodyTooLarge);
                 }
                 Err(_) => return Err(GateError::BodyUnreadable),

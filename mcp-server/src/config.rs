@@ -138,6 +138,10 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+    /// What clients are allowed: timeouts, body size, connections (the same flags in every
+    /// service).
+    #[command(flatten)]
+    pub limits: service_kit::ServerLimits,
 }
 
 impl Cli {
@@ -270,6 +274,9 @@ pub struct Config {
     pub session_limits: SessionLimits,
     /// MCP_REDIS_URL: the state shared between replicas (`None`: this process only).
     pub redis_url: Option<RedisUrl>,
+    /// What clients are allowed: timeouts, body size, connections (service-kit's, as for
+    /// every service).
+    pub limits: service_kit::ServerLimits,
 }
 
 /// A Redis URL that parsed (`redis://`, `rediss://`, `unix://`, `redis+unix://`). Its
@@ -317,6 +324,7 @@ impl Default for Config {
             ca_file: None,
             session_limits: SessionLimits::DEFAULT,
             redis_url: None,
+            limits: service_kit::ServerLimits::default(),
         }
     }
 }
@@ -470,6 +478,7 @@ impl TryFrom<Cli> for Config {
                 .filter(|url| !url.trim().is_empty())
                 .map(redis_url)
                 .transpose()?,
+            limits: cli.limits,
         })
     }
 }

@@ -206,10 +206,14 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
         )
         .with_state(Discovery::new(config, issuer_http));
 
-    let mut app = Router::new()
-        .merge(mcp)
+    // Everything but /mcp answers in one piece and is bound by the request timeout; /mcp's
+    // SSE replies and GET streams last as long as their session, and its tool calls are
+    // bound by the exchange and upstream timeouts instead.
+    let answered_at_once = Router::new()
         .merge(well_known)
-        .merge(ops::routes(verifier, metrics.clone(), shared));
+        .merge(ops::routes(verifier, metrics.clone(), shared))
+        .layer(config.limits.request_timeout_layer());
+    let mut app = Router::new().merge(mcp).merge(answered_at_once);
     if let Some(cors) = cors(config) {
         app = app.layer(cors);
     }

@@ -104,9 +104,14 @@ mod tests {
         let address = listener.local_addr().unwrap();
         let app = Router::new().route("/health", axum::routing::get(|| async { "ok" }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, app, async {
-            let _ = stopped.await;
-        }));
+        let server = tokio::spawn(serve(
+            listener,
+            app,
+            crate::ServerLimits::default(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         assert_eq!(healthcheck(address).await, ExitCode::SUCCESS);
         stop.send(()).unwrap();
         server.await.unwrap().unwrap();

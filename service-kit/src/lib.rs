@@ -7,7 +7,10 @@
 //! - [`LogFormat`] and [`init_tracing`]: pretty logs for people, JSON for machines.
 //! - [`bind`] and [`try_bind`]: bind a listener, and say which flag to change when the port
 //!   is taken ([`BindError`]).
-//! - [`serve`]: `axum::serve` with `TCP_NODELAY` and graceful shutdown.
+//! - [`ServerLimits`]: the limits every service puts on its clients (header, body and request
+//!   timeouts, body size, connections, shutdown grace), the same flags in every service.
+//! - [`serve`] and [`serve_on`]: the one serving loop, hyper with a timer, within the limits,
+//!   with `TCP_NODELAY` and graceful shutdown.
 //! - [`Server`]: the start-up seam's last step, a bound listener and its router, which
 //!   knows its address before it serves and stops when told ([`ServeError`]).
 //! - [`invalid_configuration`] and [`serve_until_signal`]: how every `main` ends, so the
@@ -20,16 +23,25 @@
 //! Everything listed is public, because it exists to be called by the services' libraries
 //! and binaries; the healthcheck's URL and HTTP helpers are private.
 
+mod body_deadline;
 mod ca_file;
 mod healthcheck;
+mod limits;
 mod logging;
 mod server;
 mod signal;
 
+pub use body_deadline::BodyReadTimeout;
 pub use ca_file::read_ca_file;
 pub use healthcheck::{healthcheck, healthcheck_https};
+pub use limits::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, ServerLimits,
+    parse_duration,
+};
 pub use logging::{LogFormat, init_tracing};
 pub use server::{
-    BindError, ServeError, Server, bind, invalid_configuration, serve, serve_until_signal, try_bind,
+    BindError, ServeError, Server, bind, invalid_configuration, serve, serve_on,
+    serve_until_signal, try_bind,
 };
 pub use signal::shutdown_signal;

@@ -85,6 +85,7 @@ pub struct StackBuilder {
     tls_dir: Option<PathBuf>,
     mcp_tweak: Option<McpTweak>,
     idp_tweak: Option<IdpTweak>,
+    limits: service_kit::ServerLimits,
 }
 
 impl std::fmt::Debug for StackBuilder {
@@ -105,6 +106,7 @@ impl Default for StackBuilder {
             tls_dir: None,
             mcp_tweak: None,
             idp_tweak: None,
+            limits: service_kit::ServerLimits::default(),
         }
     }
 }
@@ -131,6 +133,14 @@ impl StackBuilder {
     #[must_use]
     pub fn tls(mut self, dir: impl Into<PathBuf>) -> Self {
         self.tls_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves all three services within these limits (e.g. 1 s timeouts for the hostile
+    /// client journeys) instead of the defaults.
+    #[must_use]
+    pub fn server_limits(mut self, limits: service_kit::ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -180,6 +190,7 @@ impl StackBuilder {
         let mut idp_config = fake_auth0::Config {
             tenant: fake_auth0::Tenant::demo_for(mcp_url.as_str(), upstream_url.as_str()),
             tls,
+            limits: self.limits,
             ..fake_auth0::Config::default()
         }
         .with_issuer(idp_url.clone());
@@ -194,6 +205,7 @@ impl StackBuilder {
             audience: upstream_url.to_string(),
             listen: listeners.upstream.local_addr()?,
             ca_file: ca_file.clone(),
+            limits: self.limits,
             ..upstream_api::Config::default()
         };
 
@@ -205,6 +217,7 @@ impl StackBuilder {
             api_audience: upstream_url.to_string(),
             api_base_url: upstream_url.clone(),
             ca_file: ca_file.clone(),
+            limits: self.limits,
             ..mcp_server::Config::default()
         };
         if let Some(tweak) = self.mcp_tweak {
@@ -212,12 +225,15 @@ impl StackBuilder {
         }
         let replica_config = mcp_config.clone();
 
+        let idp_addr = listeners.idp.local_addr()?;
+        let idp_restart = IdpRestart {
+            addr: idp_addr,
+            config: idp_config.clone(),
+        };
         let idp_app = fake_auth0::App::build_on(idp_config, listeners.idp)
             .await
             .context("starting fake-auth0")?;
-        let idp = Service::spawn("fake-auth0", |shutdown| {
-            Box::pin(async move { Ok(idp_app.run_until_stopped(shutdown).await?) })
-        });
+        let idp = spawn_idp(idp_app);
         let upstream = Service::spawn("upstream-api", |shutdown| {
             Box::pin(async move {
                 upstream_api::App::build_on(upstream_config, listeners.upstream)
@@ -252,6 +268,7 @@ impl StackBuilder {
             http,
             mcp_config: replica_config,
             idp: Some(idp),
+            idp_restart,
             upstream: Some(upstream),
             mcp: Some(mcp),
         };
@@ -261,6 +278,20 @@ impl StackBuilder {
 }
 
 type ServeFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// fake-auth0 serving in a task of the stack.
+fn spawn_idp(app: fake_auth0::App) -> Service {
+    Service::spawn("fake-auth0", |shutdown| {
+        Box::pin(async move { Ok(app.run_until_stopped(shutdown).await?) })
+    })
+}
+
+/// What it takes to start fake-auth0 again where it was ([`TestStack::restart_idp`]).
+#[derive(Debug)]
+struct IdpRestart {
+    addr: SocketAddr,
+    config: fake_auth0::Config,
+}
 
 /// One service task with the sender that stops it.
 #[derive(Debug)]
@@ -322,6 +353,7 @@ pub struct TestStack {
     /// The MCP server's configuration, which [`TestStack::start_mcp_replica`] repeats.
     mcp_config: mcp_server::Config,
     idp: Option<Service>,
+    idp_restart: IdpRestart,
     upstream: Option<Service>,
     mcp: Option<Service>,
 }
@@ -458,6 +490,34 @@ impl TestStack {
             Some(service) => service.stop().await,
             None => Ok(()),
         }
+    }
+
+    /// Starts fake-auth0 again, after [`TestStack::stop_idp`], on the same address with the
+    /// same configuration, and waits until it answers (the outage journeys' recovery). With
+    /// a data dir (`idp_config`) its keys survive, so tokens issued before still verify.
+    pub async fn restart_idp(&mut self) -> anyhow::Result<()> {
+        if self.idp.is_some() {
+            bail!("fake-auth0 is still running: stop it first");
+        }
+        let listener = service_kit::try_bind(
+            self.idp_restart.addr,
+            "fake-auth0",
+            "the address it had before",
+        )
+        .await?;
+        let app = fake_auth0::App::build_on(self.idp_restart.config.clone(), listener)
+            .await
+            .context("restarting fake-auth0")?;
+        self.idp = Some(spawn_idp(app));
+        let health = self.idp_url.join("health")?;
+        readiness::wait_until_ok(
+            &self.http,
+            "fake-auth0",
+            &health,
+            Duration::from_secs(30),
+            || Ok(()),
+        )
+        .await
     }
 
     /// Stops upstream-api (the failure journeys: the upstream is down).

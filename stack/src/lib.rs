@@ -11,6 +11,8 @@
 //! - [`readiness`]: waiting until each service answers its probe;
 //! - [`balancer`]: a real haproxy, round-robin in front of mcp-server replicas;
 //! - [`redis`]: a real `redis-server` on a Unix socket, for the replicas' shared state;
+//! - [`hostile`]: clients that misbehave on purpose (idle connections, slowloris), for the
+//!   fault journeys;
 //! - [`DemoUser`] and the other defaults, re-exported from the `contract` crate.
 //!
 //! This crate depends on the three services. A service's own integration tests may use it
@@ -19,6 +21,7 @@
 
 pub mod balancer;
 pub mod cargo_target;
+pub mod hostile;
 mod in_process;
 pub mod mcp;
 pub mod process;
@@ -29,4 +32,4 @@ pub mod tokens;
 pub use cargo_target::workspace_root;
 pub use contract::{self, DemoUser};
 pub use in_process::{ListenOn, Listeners, McpReplica, StackBuilder, TestStack};
-pub use service_kit::BindError;
+pub use service_kit::{BindError, ServerLimits};

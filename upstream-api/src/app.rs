@@ -55,7 +55,9 @@ impl App {
     /// answering 503 on `/ready` and on protected routes until keys load.
     pub async fn build_on(config: Config, listener: TcpListener) -> Result<App, StartError> {
         let verifier = verifier(&config)?;
-        let server = Server::new(listener, router(verifier)).map_err(StartError::Listener)?;
+        // Every route answers in one piece: all are bound by the request timeout.
+        let router = router(verifier).layer(config.limits.request_timeout_layer());
+        let server = Server::new(listener, router, config.limits).map_err(StartError::Listener)?;
         Ok(App {
             server,
             issuer: config.issuer,

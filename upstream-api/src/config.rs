@@ -32,6 +32,10 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+    /// What clients are allowed: timeouts, body size, connections (the same flags in every
+    /// service).
+    #[command(flatten)]
+    pub limits: service_kit::ServerLimits,
     /// What to do; without a subcommand the API serves.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -71,6 +75,9 @@ pub struct Config {
     pub jwks: JwksSettings,
     /// Extra root certificates (PEM file) for HTTPS to the tenant (`--ca-file`).
     pub ca_file: Option<PathBuf>,
+    /// What clients are allowed: timeouts, body size, connections (service-kit's, as for
+    /// every service).
+    pub limits: service_kit::ServerLimits,
 }
 
 impl Default for Config {
@@ -83,6 +90,7 @@ impl Default for Config {
             leeway: Duration::from_secs(30),
             jwks: JwksSettings::default(),
             ca_file: None,
+            limits: service_kit::ServerLimits::default(),
         }
     }
 }
@@ -107,6 +115,7 @@ impl TryFrom<Cli> for Config {
             audience,
             listen: cli.listen,
             ca_file: cli.ca_file,
+            limits: cli.limits,
             ..Config::default()
         })
     }

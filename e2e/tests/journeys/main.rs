@@ -9,6 +9,7 @@ mod balancer;
 mod failures;
 mod fastmcp;
 mod greet;
+mod hostile_clients;
 mod processes;
 mod python_sdk;
 mod rotation;

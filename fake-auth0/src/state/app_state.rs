@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::client_metadata::ClientMetadataFetcher;
@@ -35,6 +36,8 @@ pub(crate) struct AppState {
     /// Clients created through `/oidc/register` (and metadata document URLs registered
     /// through the Management API).
     registered: RwLock<HashMap<String, Arc<Client>>>,
+    /// How many of `registered` came through `/oidc/register`, and the most allowed.
+    registrations: RegistrationCap,
     /// The data dir's database (`--data-dir`); `None` keeps everything in memory.
     persist: Option<Persisted>,
     /// Serialises key rotations; holds a key generated ahead so a rotation need not wait
@@ -57,6 +60,38 @@ impl From<DataDirError> for OpenError {
     }
 }
 
+/// The cap on dynamic registrations (`--max-registrations`): an unauthenticated loop on
+/// `/oidc/register` must not grow the tenant without bound. A slot is taken before the
+/// client is committed and given back if it is not, so concurrent registrations never pass
+/// the cap.
+#[derive(Debug)]
+struct RegistrationCap {
+    max: usize,
+    taken: AtomicUsize,
+}
+
+impl RegistrationCap {
+    fn take_slot(&self) -> Result<(), OAuthError> {
+        let taken = self.taken.fetch_add(1, Ordering::AcqRel);
+        if taken < self.max {
+            return Ok(());
+        }
+        self.taken.fetch_sub(1, Ordering::AcqRel);
+        tracing::warn!(
+            max = self.max,
+            "dynamic registration refused: the tenant holds --max-registrations clients"
+        );
+        Err(OAuthError::invalid_client_metadata(format!(
+            "This tenant already has {} dynamically registered clients, its limit",
+            self.max
+        )))
+    }
+
+    fn give_back(&self) {
+        self.taken.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The database and what orders writes to it.
 #[derive(Debug)]
 struct Persisted {
@@ -74,6 +109,7 @@ impl AppState {
         issuer: String,
         tenant: Tenant,
         data_dir: Option<&Path>,
+        max_registrations: usize,
         client_metadata: ClientMetadataFetcher,
     ) -> Result<AppState, OpenError> {
         let clock = Clock::system();
@@ -85,6 +121,7 @@ impl AppState {
                 KeySet::generate(now).map_err(OpenError::Keys)?,
                 clock,
                 None,
+                max_registrations,
                 client_metadata,
             ));
         };
@@ -135,8 +172,15 @@ impl AppState {
                 database,
                 tenant_order: Mutex::new(()),
             }),
+            max_registrations,
             client_metadata,
         );
+        // Clients registered before a restart count against the cap too.
+        let dynamic = registered
+            .keys()
+            .filter(|id| !client_metadata::is_url_shaped(id))
+            .count();
+        state.registrations.taken.store(dynamic, Ordering::Release);
         *state
             .registered
             .write()
@@ -170,6 +214,7 @@ impl AppState {
         keys: KeySet,
         clock: Clock,
         persist: Option<Persisted>,
+        max_registrations: usize,
         client_metadata: ClientMetadataFetcher,
     ) -> AppState {
         AppState {
@@ -178,6 +223,10 @@ impl AppState {
             tokens: TokenIssuer::new(issuer, keys, clock),
             stores: GrantStores::default(),
             registered: RwLock::new(HashMap::new()),
+            registrations: RegistrationCap {
+                max: max_registrations,
+                taken: AtomicUsize::new(0),
+            },
             persist,
             rotation: tokio::sync::Mutex::new(None),
         }
@@ -244,6 +293,7 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+        self.registrations.taken.store(0, Ordering::Release);
         self.stores.clear();
         if let Some(persisted) = &self.persist {
             persisted.database.commit(Change::Reset).await?;
@@ -339,12 +389,7 @@ impl AppState {
     /// How many clients registered themselves through `/oidc/register` (metadata
     /// document clients are not counted: they never call it).
     pub(crate) fn dynamic_registrations(&self) -> usize {
-        self.registered
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .keys()
-            .filter(|id| !client_metadata::is_url_shaped(id))
-            .count()
+        self.registrations.taken.load(Ordering::Acquire)
     }
 
     /// The client a request names, fetching its Client ID Metadata Document when the id
@@ -378,9 +423,22 @@ impl AppState {
         }
     }
 
-    /// Adds a dynamically registered client, committed to the data dir first when there
-    /// is one.
+    /// Adds a registered client, committed to the data dir first when there is one. A
+    /// client of `/oidc/register` (not a metadata document URL) takes one of the tenant's
+    /// `--max-registrations` slots, or is refused with `invalid_client_metadata`.
     pub(crate) async fn register_client(&self, client: Client) -> Result<(), OAuthError> {
+        let dynamic = !client_metadata::is_url_shaped(&client.client_id);
+        if dynamic {
+            self.registrations.take_slot()?;
+        }
+        let stored = self.store_client(client).await;
+        if stored.is_err() && dynamic {
+            self.registrations.give_back();
+        }
+        stored
+    }
+
+    async fn store_client(&self, client: Client) -> Result<(), OAuthError> {
         if let Some(persisted) = &self.persist {
             let json = serde_json::to_string(&client).map_err(|error| {
                 tracing::error!(%error, "a registered client could not be serialised");

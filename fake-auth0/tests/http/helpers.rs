@@ -54,16 +54,24 @@ pub async fn spawn_app_with_control() -> TestApp {
 }
 
 async fn spawn_configured(tenant: Tenant, control: bool) -> TestApp {
+    spawn_app_configured(|config| {
+        config.tenant = tenant;
+        config.control = control;
+    })
+    .await
+}
+
+/// The demo tenant with `tweak` applied to the configuration (e.g. a lower cap).
+pub async fn spawn_app_configured(tweak: impl FnOnce(&mut Config)) -> TestApp {
     init_test_log();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let issuer = format!("http://127.0.0.1:{port}/");
-    let config = Config {
+    let mut config = Config {
         issuer: Url::parse(&issuer).unwrap(),
-        tenant,
-        control,
         ..Config::default()
     };
+    tweak(&mut config);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

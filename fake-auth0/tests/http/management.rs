@@ -701,3 +701,20 @@ async fn an_actions_new_secrets_reach_its_profile_at_once() {
         "secret values stay hidden: {fetched}"
     );
 }
+
+/// A Management API body over the size limit is refused in Auth0's error shape, not as
+/// plain text.
+#[tokio::test]
+async fn an_oversized_management_body_is_refused_in_the_management_error_shape() {
+    let app = spawn_app().await;
+    let api = Management::login(&app, None).await;
+    let response = api
+        .send(
+            Method::POST,
+            "roles",
+            Some(json!({ "name": "big", "description": "x".repeat(200 * 1024) })),
+        )
+        .await;
+    let message = assert_management_error(response, 413, "invalid_body").await;
+    assert!(message.contains("maximum allowed"), "{message}");
+}

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_oauth_error, spawn_app};
+use crate::helpers::{assert_oauth_error, spawn_app, spawn_app_configured};
 
 #[tokio::test]
 async fn a_confidential_client_registers_and_gets_a_secret() {
@@ -137,4 +137,61 @@ async fn a_registered_confidential_client_authenticates_with_http_basic() {
         .await;
     assert_eq!(token.claims["sub"], "auth0|admin");
     assert_eq!(token.claims["azp"], client_id);
+}
+
+/// An unauthenticated loop on `/oidc/register` stops at the tenant's cap
+/// (`--max-registrations`), refused the RFC 7591 way; clients registered before keep
+/// working.
+#[tokio::test]
+async fn registrations_past_the_cap_are_refused_as_invalid_client_metadata() {
+    let app = spawn_app_configured(|config| config.max_registrations = 3).await;
+    let metadata = json!({
+        "redirect_uris": ["http://127.0.0.1:9999/cb"],
+        "token_endpoint_auth_method": "none"
+    });
+    let mut registered = Vec::new();
+    for _ in 0..3 {
+        let response = app.register(&metadata).await;
+        assert_eq!(response.status(), 201);
+        let body: serde_json::Value = response.json().await.unwrap();
+        registered.push(body["client_id"].as_str().unwrap().to_owned());
+    }
+
+    let description = assert_oauth_error(
+        app.register(&metadata).await,
+        400,
+        "invalid_client_metadata",
+    )
+    .await;
+    assert!(description.contains("limit"), "{description}");
+
+    // A client registered under the cap still starts an authorization request.
+    let response = app
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", registered[0].as_str()),
+            ("redirect_uri", "http://127.0.0.1:9999/cb"),
+            ("code_challenge", crate::helpers::CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("state", "s"),
+        ])
+        .await;
+    assert_eq!(response.status(), 200, "the login page");
+}
+
+/// The registration body has the same size limit as every other route, refused in the
+/// registration endpoint's own error format.
+#[tokio::test]
+async fn an_oversized_registration_body_is_refused_as_invalid_client_metadata() {
+    let app = spawn_app().await;
+    let metadata = json!({
+        "redirect_uris": ["http://127.0.0.1:9999/cb"],
+        "client_name": "x".repeat(200 * 1024),
+    });
+    assert_oauth_error(
+        app.register(&metadata).await,
+        413,
+        "invalid_client_metadata",
+    )
+    .await;
 }

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+use super::ManagementBody;
 use super::{ManagementError, authorize, commit, page_of, parse_body, parse_query, query_param};
 use crate::model::{ActionDefinition, ActionSecret, ActionTemplate, SecretValue, Tenant};
 use crate::state::AppState;
@@ -136,7 +136,7 @@ pub(super) async fn patch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "update:actions")?;
     let request: PatchAction = parse_body(&body)?;

@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ManagementBody;
 use super::{ManagementError, authorize, commit, parse_body};
 use crate::model::{AppType, Client, GrantType};
 use crate::oauth::client_metadata::{ClientIdUrl, auth0_document_review, client_from_document};
@@ -149,7 +149,7 @@ fn registered_with(state: &AppState, external_client_id: &str) -> Option<String>
 pub(super) async fn preview(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "read:clients")?;
     let request: CimdRequest = parse_body(&body)?;
@@ -185,7 +185,7 @@ struct RegisterResponse {
 pub(super) async fn register(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     // The scope needed (create or update) depends on whether the URL is registered, so
     // the body is read first.

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ManagementBody;
 use super::{
     ManagementError, authorize, commit, list_response, parse_body, parse_query, random_id,
 };
@@ -130,7 +130,7 @@ struct CreateClient {
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "create:clients")?;
     let request: CreateClient = parse_body(&body)?;
@@ -219,7 +219,7 @@ pub(super) async fn patch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     let token = authorize(&state, &headers, "update:clients")?;
     let request: PatchClient = parse_body(&body)?;

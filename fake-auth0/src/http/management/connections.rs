@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use serde::Serialize;
 
+use super::ManagementBody;
 use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
     query_param,
@@ -101,7 +101,7 @@ pub(super) async fn patch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "update:connections")?;
     let request: serde_json::Map<String, serde_json::Value> = parse_body(&body)?;

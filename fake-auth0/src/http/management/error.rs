@@ -83,6 +83,15 @@ impl ManagementError {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, message)
     }
 
+    /// 413: the body is over the size limit (Auth0's API gateway words it so).
+    pub(crate) fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::InvalidBody,
+            format!("Payload content length greater than maximum allowed: {limit}"),
+        )
+    }
+
     /// 400: a query parameter does not match what the route accepts.
     pub(crate) fn invalid_query(message: impl Into<String>) -> Self {
         Self::new(

@@ -37,7 +37,7 @@ use commit::commit;
 use error::ManagementError;
 use ids::{derived_id, random_id};
 use list::{list_response, page_of};
-use request::{parse_body, parse_query, query_param};
+use request::{ManagementBody, parse_body, parse_query, query_param};
 
 use crate::state::AppState;
 

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ManagementBody;
 use super::{ManagementError, authorize, commit, parse_body, parse_query, random_id};
 use crate::model::{
     ProfileType, TokenExchangeProfile, check_subject_token_type, validate_profiles,
@@ -107,7 +107,7 @@ struct CreateProfile {
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "create:token_exchange_profiles")?;
     let request: CreateProfile = parse_body(&body)?;
@@ -173,7 +173,7 @@ pub(super) async fn patch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "update:token_exchange_profiles")?;
     let request: PatchProfile = parse_body(&body)?;

@@ -1,10 +1,36 @@
-//! Reading a Management API request: a JSON body against the route's schema (unknown
-//! fields refused, with the path of the mistake), and the query string.
+//! Reading a Management API request: the body (within the size limit, refused in Auth0's
+//! error shape), a JSON body against the route's schema (unknown fields refused, with the
+//! path of the mistake), and the query string.
 
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::error::ManagementError;
+use crate::http::body::MAX_BODY_BYTES;
+
+/// A Management API request body. Unlike `Bytes` alone, a body over the size limit (or one
+/// that cannot be read, e.g. not complete within the body read timeout) is refused in the
+/// Management API's own error shape, not as axum's plain text.
+pub(super) struct ManagementBody(pub(super) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ManagementBody {
+    type Rejection = ManagementError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(request, state)
+            .await
+            .map(ManagementBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ManagementError::payload_too_large(MAX_BODY_BYTES)
+                } else {
+                    ManagementError::invalid_body("The request body could not be read")
+                }
+            })
+    }
+}
 
 /// Parses a JSON request body against a route's schema; unknown fields are refused, as
 /// Auth0's schemas refuse additional properties.

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ManagementBody;
 use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
 };
@@ -107,7 +107,7 @@ struct CreateResourceServer {
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "create:resource_servers")?;
     let request: CreateResourceServer = parse_body(&body)?;
@@ -167,7 +167,7 @@ pub(super) async fn patch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "update:resource_servers")?;
     let request: PatchResourceServer = parse_body(&body)?;

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ManagementBody;
 use super::{
     ManagementError, authorize, commit, derived_id, list_response, parse_body, parse_query,
     query_param,
@@ -97,7 +97,7 @@ struct CreateRole {
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "create:roles")?;
     let request: CreateRole = parse_body(&body)?;
@@ -174,7 +174,7 @@ pub(super) async fn add_permissions(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "update:roles")?;
     let request: AddPermissions = parse_body(&body)?;
@@ -258,7 +258,7 @@ pub(super) async fn assign_to_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(user_id): Path<String>,
-    body: Bytes,
+    ManagementBody(body): ManagementBody,
 ) -> Result<Response, ManagementError> {
     authorize(&state, &headers, "update:users")?;
     let request: AssignRoles = parse_body(&body)?;

@@ -72,6 +72,7 @@ impl App {
         let issuer_http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
+            .pool_idle_timeout(service_kit::OUTBOUND_POOL_IDLE_TIMEOUT)
             .tls_certs_merge(roots.iter().cloned())
             .build()
             .map_err(StartError::IssuerClient)?;

@@ -17,6 +17,7 @@ pub(crate) fn token_carrying_client(
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
+        .pool_idle_timeout(service_kit::OUTBOUND_POOL_IDLE_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("mcp-server/", env!("CARGO_PKG_VERSION")))
         .tls_certs_merge(root_certificates.iter().cloned())

@@ -36,8 +36,8 @@ pub use ca_file::read_ca_file;
 pub use healthcheck::{healthcheck, healthcheck_https};
 pub use limits::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, ServerLimits,
-    parse_duration,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
+    OUTBOUND_POOL_IDLE_TIMEOUT, ServerLimits, parse_duration,
 };
 pub use logging::{LogFormat, init_tracing};
 pub use server::{

@@ -25,6 +25,12 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// The default for `--shutdown-grace`.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long the services' own HTTP clients keep an idle pooled connection: half the
+/// default header-read timeout, after which a peer of this workspace closes it. A client
+/// that kept it longer could send a request on a connection just as the peer closes it,
+/// and that request would fail for no reason of its own.
+pub const OUTBOUND_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What a service allows a client, as flags and environment variables.
 ///
 /// Durations are written `500ms`, `10s`, `2m` or `1h` (a bare number is seconds).

@@ -87,7 +87,9 @@ impl App {
 
 /// The verifier for `config`; key loading starts in the background.
 fn verifier(config: &Config) -> Result<Verifier, StartError> {
-    let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(2));
+    let mut http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .pool_idle_timeout(service_kit::OUTBOUND_POOL_IDLE_TIMEOUT);
     if let Some(ca_file) = &config.ca_file {
         http =
             http.tls_certs_merge(service_kit::read_ca_file(ca_file).map_err(StartError::CaFile)?);

@@ -9,6 +9,7 @@
 //! - [`tokens`]: the password-grant helper that signs a demo user in;
 //! - [`mcp`]: MCP clients for both protocol eras (raw HTTP for 2026-07-28, rmcp for sessions);
 //! - [`readiness`]: waiting until each service answers its probe;
+//! - [`redis`]: a real `redis-server` on a Unix socket, for the shared state of replicas;
 //! - [`DemoUser`] and the other defaults, re-exported from the `contract` crate.
 //!
 //! This crate depends on the three services. A service's own integration tests may use it
@@ -20,6 +21,7 @@ mod in_process;
 pub mod mcp;
 pub mod process;
 pub mod readiness;
+pub mod redis;
 pub mod tokens;
 
 pub use cargo_target::workspace_root;

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::greet::{Greeter, GreeterBuildError};
 use crate::metrics::Metrics;
 use crate::router::{self, Parts};
+use crate::shared_state::{SharedState, SharedStateSettings};
 
 /// The flags that choose the listen address, named when it cannot be bound.
 const LISTEN_SETTING: &str = "--port / PORT (and --host / MCP_BIND_HOST)";
@@ -38,6 +39,10 @@ pub enum StartError {
     /// The token exchange or upstream API client could not be built.
     #[error("mcp-server: {0}")]
     Greeter(#[from] GreeterBuildError),
+    /// The Redis client of MCP_REDIS_URL could not be set up (Redis being down is not an
+    /// error: the server starts and works on local state).
+    #[error("mcp-server: MCP_REDIS_URL: {0}")]
+    SharedState(#[source] redis::RedisError),
 }
 
 /// The MCP server, built and bound but not yet serving.
@@ -76,7 +81,13 @@ impl App {
             issuer_http.clone(),
         );
         let metrics = Metrics::new();
-        let greeter = Greeter::new(&config, &roots, metrics.clone())?;
+        let shared_state = config
+            .redis_url
+            .clone()
+            .map(|url| SharedState::connect(&SharedStateSettings::new(url), &metrics))
+            .transpose()
+            .map_err(StartError::SharedState)?;
+        let greeter = Greeter::new(&config, &roots, metrics.clone(), shared_state.as_ref())?;
         let sessions = CancellationToken::new();
         let router = router::router(
             &config,

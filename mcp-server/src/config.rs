@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::exchange::{ExchangeKind, ExchangeMode};
+use crate::shared_state::RedisUrl;
 
 pub use service_kit::LogFormat;
 
@@ -101,6 +102,11 @@ pub struct Cli {
     /// of `fake-auth0 --tls`.
     #[arg(long, env = "AUTH0_CA_FILE")]
     pub ca_file: Option<std::path::PathBuf>,
+    /// Redis shared by several replicas (`redis://host:port/db`, `rediss://…` or
+    /// `redis+unix:///path/redis.sock`): the exchanged-token cache's shared tier. Unset: each
+    /// process keeps its own state only. Calls keep working while Redis is down.
+    #[arg(long, env = "MCP_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -202,6 +208,8 @@ pub struct Config {
     pub exchange_cache_capacity: u64,
     /// Extra root certificates (PEM file) for outbound HTTPS (`--ca-file`).
     pub ca_file: Option<std::path::PathBuf>,
+    /// MCP_REDIS_URL: the state replicas share; `None` keeps everything in this process.
+    pub redis_url: Option<RedisUrl>,
 }
 
 impl Default for Config {
@@ -230,6 +238,7 @@ impl Default for Config {
             upstream_timeout: Duration::from_secs(5),
             exchange_cache_capacity: 10_000,
             ca_file: None,
+            redis_url: None,
         }
     }
 }
@@ -341,6 +350,13 @@ impl TryFrom<Cli> for Config {
             upstream_timeout: millis("MCP_UPSTREAM_TIMEOUT_MS", cli.upstream_timeout_ms)?,
             exchange_cache_capacity: Config::default().exchange_cache_capacity,
             ca_file: cli.ca_file,
+            redis_url: cli
+                .redis_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(RedisUrl::parse)
+                .transpose()
+                .map_err(|message| ConfigError::new("MCP_REDIS_URL", message))?,
         })
     }
 }
@@ -410,6 +426,7 @@ impl Config {
             exchange_connect_timeout = ?self.exchange_connect_timeout,
             exchange_timeout = ?self.exchange_timeout,
             upstream_timeout = ?self.upstream_timeout,
+            redis = ?self.redis_url,
             "effective configuration"
         );
     }
@@ -494,6 +511,16 @@ mod tests {
             config.ca_file.as_deref(),
             Some(std::path::Path::new("/nonexistent/fake-auth0/ca.pem"))
         );
+    }
+
+    #[test]
+    fn a_redis_url_is_optional_checked_and_named_when_wrong() {
+        assert!(parse(&[]).unwrap().redis_url.is_none());
+        let config = parse(&["--redis-url", "redis://:pw-secret@127.0.0.1:6379/0"]).unwrap();
+        assert!(config.redis_url.is_some());
+        assert!(!format!("{config:?}").contains("pw-secret"));
+        let err = parse(&["--redis-url", "http://127.0.0.1/"]).unwrap_err();
+        assert_eq!(err.variable, "MCP_REDIS_URL");
     }
 
     #[test]

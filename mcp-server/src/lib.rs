@@ -27,17 +27,20 @@
 //! - `greet`: exchange, call the upstream API, greet.
 //! - `exchange/`: the token exchange and its cache (see its docs).
 //! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
+//! - `shared_state`: the Redis connection several replicas share (`MCP_REDIS_URL`) and
+//!   whether it is up.
 //!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
 //! (`era`, `caller`, `permissions`, `greet`) → (`exchange`, `upstream`) → (`outbound`,
-//! `metrics`).
+//! `shared_state`, `metrics`).
 //!
 //! # Public surface
 //!
 //! - [`App`], [`StartError`], [`ServeError`], [`Config`], [`Cli`], [`Command`],
 //!   [`ConfigError`], [`LogFormat`]: what a binary, the e2e stack and the demo need to start
 //!   the server.
-//! - [`exchange`], [`greet`], [`upstream`], [`metrics`]: the `greet` path's parts, public so
+//! - [`exchange`], [`greet`], [`upstream`], [`metrics`], [`shared_state`]: the `greet`
+//!   path's parts, public so
 //!   the integration tests (`tests/exchange`) and the benchmark (`benches/exchange_cache`)
 //!   can drive them against stand-ins for the IdP and the upstream API.
 //! - [`MAX_BODY_BYTES`]: the largest `/mcp` body, which the HTTP tests exceed on purpose.
@@ -58,6 +61,7 @@ mod ops;
 mod outbound;
 mod permissions;
 mod router;
+pub mod shared_state;
 mod tools;
 pub mod upstream;
 

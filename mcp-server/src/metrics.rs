@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use metrics::{Counter, Histogram, Label};
+use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -26,6 +26,11 @@ pub(crate) mod names {
     pub const TOKEN_EXCHANGES: &str = "mcp_token_exchanges_total";
     /// Counter, label `result` (`hit`, `miss`): exchanged-token cache lookups.
     pub const EXCHANGE_CACHE: &str = "mcp_exchange_cache_requests_total";
+    /// Counter, label `result` (`hit`, `miss`, `unavailable`): lookups in the exchanged-token
+    /// cache's shared tier (Redis), made on a local miss.
+    pub const EXCHANGE_SHARED_CACHE: &str = "mcp_exchange_shared_cache_requests_total";
+    /// Gauge: 1 while the shared state (Redis, `MCP_REDIS_URL`) answers, 0 while it does not.
+    pub const SHARED_STATE_UP: &str = "mcp_shared_state_up";
     /// Counter, label `outcome`: upstream API calls.
     pub const UPSTREAM_REQUESTS: &str = "mcp_upstream_requests_total";
     /// Histogram (seconds), label `outcome`: upstream API call latency.
@@ -86,6 +91,11 @@ impl Metrics {
             .map(|(k, v)| Label::new(*k, v.clone()))
             .collect();
         metrics::with_local_recorder(self.recorder.as_ref(), || metrics::counter!(name, labels))
+    }
+
+    /// A gauge handle (without labels) in this registry.
+    pub(crate) fn gauge(&self, name: &'static str) -> Gauge {
+        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::gauge!(name))
     }
 
     /// A histogram handle in this registry.

@@ -118,70 +118,21 @@ impl<S: TokenSource> SharedTier<S> {
     ) -> Result<ExchangedToken, ExchangeError> {
         let counters = &settings.counters;
         let entry = SharedEntry::derive(subject_token, &settings.grant_fingerprint);
-        let deadline = Instant::now() + settings.lock_wait;
-        let mut pause = FIRST_PAUSE;
-        loop {
-            let Some(mut connection) = settings.state.connection() else {
+        match find_or_lock(settings, &entry).await {
+            Found::Token(token) => {
+                counters.hits.increment(1);
+                Ok(token)
+            }
+            Found::Unavailable => {
                 counters.unavailable.increment(1);
-                return self.next.exchange(subject_token, subject_expires_at).await;
-            };
-            match read(settings, &mut connection, &entry).await {
-                Lookup::Hit(token) => {
-                    counters.hits.increment(1);
-                    return Ok(token);
-                }
-                Lookup::Unavailable => {
-                    counters.unavailable.increment(1);
-                    return self.next.exchange(subject_token, subject_expires_at).await;
-                }
-                Lookup::Miss => {}
+                self.next.exchange(subject_token, subject_expires_at).await
             }
-            let lock_id = random_id();
-            let taken: Option<Option<String>> = settings.state.observe(
-                "take the exchange lock",
-                redis::cmd("SET")
-                    .arg(&entry.lock)
-                    .arg(&lock_id)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(settings.lock_wait))
-                    .query_async(&mut connection)
-                    .await,
-            );
-            match taken {
-                None => {
-                    counters.unavailable.increment(1);
-                    return self.next.exchange(subject_token, subject_expires_at).await;
-                }
-                Some(Some(_)) => {
-                    counters.misses.increment(1);
-                    let result = self
-                        .exchange_and_write(
-                            settings,
-                            &mut connection,
-                            &entry,
-                            subject_token,
-                            subject_expires_at,
-                        )
-                        .await;
-                    let _: Option<i64> = settings.state.observe(
-                        "release the exchange lock",
-                        RELEASE_LOCK
-                            .key(&entry.lock)
-                            .arg(&lock_id)
-                            .invoke_async(&mut connection)
-                            .await,
-                    );
-                    return result;
-                }
-                // Another replica is exchanging this token: wait for its result.
-                Some(None) => {}
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                // The holder is slow or gone; the lock must not hold this call any longer.
+            Found::Nothing {
+                mut connection,
+                lock_id,
+            } => {
                 counters.misses.increment(1);
-                return self
+                let result = self
                     .exchange_and_write(
                         settings,
                         &mut connection,
@@ -190,9 +141,18 @@ impl<S: TokenSource> SharedTier<S> {
                         subject_expires_at,
                     )
                     .await;
+                if let Some(lock_id) = lock_id {
+                    let _: Option<i64> = settings.state.observe(
+                        "release the exchange lock",
+                        RELEASE_LOCK
+                            .key(&entry.lock)
+                            .arg(&lock_id)
+                            .invoke_async(&mut connection)
+                            .await,
+                    );
+                }
+                result
             }
-            tokio::time::sleep(pause.min(deadline - now)).await;
-            pause = (pause * 2).min(MAX_PAUSE);
         }
     }
 
@@ -229,6 +189,65 @@ impl<S: TokenSource> SharedTier<S> {
             );
         }
         Ok(token)
+    }
+}
+
+/// What the shared tier found for a subject token.
+enum Found {
+    /// The token, from Redis.
+    Token(ExchangedToken),
+    /// Redis is down or failed: go to the IdP, write nothing.
+    Unavailable,
+    /// No token: this replica exchanges, holding the lock (`lock_id`) or, when another
+    /// replica held it past the wait, without it.
+    Nothing {
+        connection: ConnectionManager,
+        lock_id: Option<String>,
+    },
+}
+
+/// Reads the entry; on a miss takes its lock, or waits (polling) while another replica
+/// holds it, for at most `lock_wait`.
+async fn find_or_lock(settings: &SharedTierSettings, entry: &SharedEntry) -> Found {
+    let deadline = Instant::now() + settings.lock_wait;
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let Some(mut connection) = settings.state.connection() else {
+            return Found::Unavailable;
+        };
+        match read(settings, &mut connection, entry).await {
+            Lookup::Hit(token) => return Found::Token(token),
+            Lookup::Unavailable => return Found::Unavailable,
+            Lookup::Miss => {}
+        }
+        let lock_id = random_id();
+        let taken: Option<Option<String>> = settings.state.observe(
+            "take the exchange lock",
+            redis::cmd("SET")
+                .arg(&entry.lock)
+                .arg(&lock_id)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(settings.lock_wait))
+                .query_async(&mut connection)
+                .await,
+        );
+        let lock_id = match taken {
+            None => return Found::Unavailable,
+            Some(Some(_)) => Some(lock_id),
+            // Another replica is exchanging this token: wait for its result.
+            Some(None) => None,
+        };
+        let now = Instant::now();
+        if lock_id.is_some() || now >= deadline {
+            // Ours, or the holder is slow or gone: the lock must not hold this call longer.
+            return Found::Nothing {
+                connection,
+                lock_id,
+            };
+        }
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        pause = (pause * 2).min(MAX_PAUSE);
     }
 }
 

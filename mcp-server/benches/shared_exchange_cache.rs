@@ -44,6 +44,8 @@ fn replica(issuer: &Url, redis: Option<&str>) -> TokenExchanger {
 
 fn shared_tier(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A replica's Redis connection and probe are spawned on the runtime it is built in.
+    let _in_runtime = runtime.enter();
     let expires_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

@@ -41,13 +41,15 @@ lint:
 
 # Benchmarks (issue 7, BENCHMARKS.md): the whole chain over HTTP next to its floor, the IdP's
 # token endpoint, each binary's readiness and RSS; writes bench-results/{results.json,results.md,latency.svg}.
-# Then the criterion micro-benchmarks (verify, exchange-cache hit, RS256 signing), shortened.
+# Then the criterion micro-benchmarks (verify, exchange-cache hit, its Redis tier, RS256
+# signing), shortened.
 # About 6 minutes on 2 cores once built. Options: `cargo run --release -p bench -- --help`.
 bench *ARGS:
     cargo build --release -p fake-auth0 -p upstream-api -p mcp-server
     cargo run --release -p bench -- {{ARGS}}
     cargo bench -p bearer-auth --bench verify -- --warm-up-time 1 --measurement-time 2
     cargo bench -p mcp-server --bench exchange_cache -- --warm-up-time 1 --measurement-time 2
+    cargo bench -p mcp-server --bench shared_exchange_cache -- --warm-up-time 1 --measurement-time 3
     cargo bench -p fake-auth0 --bench signing --bench token_exchange -- --warm-up-time 1 --measurement-time 2
 
 # Build the static binaries and the FROM-scratch image (no registry needed).

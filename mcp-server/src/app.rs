@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::greet::{Greeter, GreeterBuildError};
 use crate::metrics::Metrics;
 use crate::router::{self, Parts};
-use crate::shared_state::SharedState;
+use crate::shared_state::{SharedState, SharedStateSettings};
 
 /// The flags that choose the listen address, named when it cannot be bound.
 const LISTEN_SETTING: &str = "--port / PORT (and --host / MCP_BIND_HOST)";
@@ -39,7 +39,8 @@ pub enum StartError {
     /// The token exchange or upstream API client could not be built.
     #[error("mcp-server: {0}")]
     Greeter(#[from] GreeterBuildError),
-    /// MCP_REDIS_URL cannot be used (it is not contacted at start: Redis may come later).
+    /// The Redis client of MCP_REDIS_URL could not be set up (Redis being down is not an
+    /// error: the server starts and works on local state).
     #[error("mcp-server: MCP_REDIS_URL: {0}")]
     SharedState(#[source] redis::RedisError),
 }
@@ -81,13 +82,13 @@ impl App {
             issuer_http.clone(),
         );
         let metrics = Metrics::new();
-        let shared = config
+        let shared_state = config
             .redis_url
-            .as_ref()
-            .map(|url| SharedState::connect(url, metrics.clone()))
+            .clone()
+            .map(|url| SharedState::connect(&SharedStateSettings::new(url), &metrics))
             .transpose()
             .map_err(StartError::SharedState)?;
-        let greeter = Greeter::new(&config, &roots, metrics.clone())?;
+        let greeter = Greeter::new(&config, &roots, metrics.clone(), shared_state.as_ref())?;
         let sessions = CancellationToken::new();
         let router = router::router(
             &config,
@@ -97,7 +98,7 @@ impl App {
                 greeter: greeter.into(),
                 issuer_http,
                 sessions: sessions.clone(),
-                shared,
+                shared: shared_state,
             },
         );
         let server = Server::new(listener, router, config.limits).map_err(StartError::Listener)?;

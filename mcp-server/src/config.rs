@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::exchange::{ExchangeKind, ExchangeMode};
+use crate::shared_state::RedisUrl;
 
 pub use service_kit::LogFormat;
 
@@ -130,10 +131,11 @@ pub struct Cli {
         default_value_t = SessionLimits::DEFAULT.max_stream_lifetime.as_secs()
     )]
     pub sse_max_lifetime_secs: u64,
-    /// Redis shared by several replicas (`redis://host:6379/`, `unix:///path/redis.sock`):
-    /// sessions opened on one replica continue on another. Unset: everything stays in this
+    /// Redis shared by several replicas (`redis://host:port/db`, `rediss://…` or
+    /// `redis+unix:///path/redis.sock`): sessions opened on one replica continue on another,
+    /// and the exchanged-token cache gains a shared tier. Unset: everything stays in this
     /// process. While Redis is unreachable the server keeps serving from local state.
-    #[arg(long, env = "MCP_REDIS_URL")]
+    #[arg(long, env = "MCP_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
@@ -279,23 +281,6 @@ pub struct Config {
     pub limits: service_kit::ServerLimits,
 }
 
-/// A Redis URL that parsed (`redis://`, `rediss://`, `unix://`, `redis+unix://`). Its
-/// `Debug` hides the password a URL may carry.
-#[derive(Clone)]
-pub struct RedisUrl(pub String);
-
-impl std::fmt::Debug for RedisUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("[redacted]"));
-                write!(f, "{url}")
-            }
-            _ => write!(f, "{}", self.0),
-        }
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -376,13 +361,6 @@ fn at_least_one(variable: &'static str, value: usize) -> Result<usize, ConfigErr
         return Err(ConfigError::new(variable, "must be greater than zero"));
     }
     Ok(value)
-}
-
-fn redis_url(value: &str) -> Result<RedisUrl, ConfigError> {
-    let value = value.trim();
-    redis::Client::open(value)
-        .map_err(|e| ConfigError::new("MCP_REDIS_URL", format!("not a Redis URL: {e}")))?;
-    Ok(RedisUrl(value.to_owned()))
 }
 
 /// Normalises a browser origin to `scheme://host[:port]` (default ports dropped), the
@@ -476,8 +454,9 @@ impl TryFrom<Cli> for Config {
                 .redis_url
                 .as_deref()
                 .filter(|url| !url.trim().is_empty())
-                .map(redis_url)
-                .transpose()?,
+                .map(RedisUrl::parse)
+                .transpose()
+                .map_err(|message| ConfigError::new("MCP_REDIS_URL", message))?,
             limits: cli.limits,
         })
     }
@@ -669,6 +648,16 @@ mod tests {
         );
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn a_redis_url_is_optional_checked_and_named_when_wrong() {
+        assert!(parse(&[]).unwrap().redis_url.is_none());
+        let config = parse(&["--redis-url", "redis://:pw-secret@127.0.0.1:6379/0"]).unwrap();
+        assert!(config.redis_url.is_some());
+        assert!(!format!("{config:?}").contains("pw-secret"));
+        let err = parse(&["--redis-url", "http://127.0.0.1/"]).unwrap_err();
+        assert_eq!(err.variable, "MCP_REDIS_URL");
     }
 
     #[test]

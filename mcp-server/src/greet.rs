@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::exchange::{ExchangeConfig, ExchangeError, ExchangeGrant, TokenExchanger};
 use crate::metrics::Metrics;
+use crate::shared_state::SharedState;
 use crate::upstream::{UpstreamBuildError, UpstreamClient, UpstreamConfig, UpstreamError};
 
 /// The longest name `greet` repeats back.
@@ -66,12 +67,14 @@ pub struct Greeter {
 
 impl Greeter {
     /// Builds the exchanger and the upstream client from the server's configuration, trusting
-    /// `root_certificates` besides the system's (the `--ca-file`, read once at start); makes
-    /// no request yet (the IdP's discovery document is fetched on the first `greet`).
+    /// `root_certificates` besides the system's (the `--ca-file`, read once at start), with
+    /// the exchange cache's shared tier on `shared_state` when given; makes no request yet
+    /// (the IdP's discovery document is fetched on the first `greet`).
     pub fn new(
         config: &Config,
         root_certificates: &[reqwest::Certificate],
         metrics: Metrics,
+        shared_state: Option<&SharedState>,
     ) -> Result<Greeter, GreeterBuildError> {
         let grant = ExchangeGrant {
             mode: config.exchange_mode.clone(),
@@ -89,6 +92,7 @@ impl Greeter {
         exchange.timeout = config.exchange_timeout;
         exchange.cache_capacity = config.exchange_cache_capacity;
         exchange.root_certificates = root_certificates.to_vec();
+        exchange.shared_state = shared_state.cloned();
         let mut upstream = UpstreamConfig::new(config.api_base_url.clone());
         upstream.timeout = config.upstream_timeout;
         upstream.root_certificates = root_certificates.to_vec();

@@ -30,17 +30,20 @@
 //! - `greet`: exchange, call the upstream API, greet.
 //! - `exchange/`: the token exchange and its cache (see its docs).
 //! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
+//! - `shared_state`: the Redis connection several replicas share (`MCP_REDIS_URL`) and
+//!   whether it is up.
 //!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
 //! (`sessions`, `session_store`, `era`, `caller`, `permissions`, `greet`) → (`exchange`,
-//! `upstream`, `shared_state`) → (`outbound`, `metrics`).
+//! `upstream`) → (`outbound`, `shared_state`, `metrics`).
 //!
 //! # Public surface
 //!
 //! - [`App`], [`StartError`], [`ServeError`], [`Config`], [`Cli`], [`Command`],
 //!   [`ConfigError`], [`LogFormat`], [`SessionLimits`], [`RedisUrl`]: what a binary, the e2e stack and the demo need to start
 //!   the server.
-//! - [`exchange`], [`greet`], [`upstream`], [`metrics`]: the `greet` path's parts, public so
+//! - [`exchange`], [`greet`], [`upstream`], [`metrics`], [`shared_state`]: the `greet`
+//!   path's parts, public so
 //!   the integration tests (`tests/exchange`) and the benchmark (`benches/exchange_cache`)
 //!   can drive them against stand-ins for the IdP and the upstream API.
 //! - [`MAX_BODY_BYTES`]: the largest `/mcp` body, which the HTTP tests exceed on purpose.
@@ -63,11 +66,12 @@ mod permissions;
 mod router;
 mod session_store;
 mod sessions;
-mod shared_state;
+pub mod shared_state;
 mod tools;
 pub mod upstream;
 
 pub use app::{App, StartError};
 pub use auth::MAX_BODY_BYTES;
-pub use config::{Cli, Command, Config, ConfigError, LogFormat, RedisUrl, SessionLimits};
+pub use config::{Cli, Command, Config, ConfigError, LogFormat, SessionLimits};
 pub use service_kit::ServeError;
+pub use shared_state::RedisUrl;

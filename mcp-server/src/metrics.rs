@@ -26,12 +26,15 @@ pub(crate) mod names {
     pub const TOKEN_EXCHANGES: &str = "mcp_token_exchanges_total";
     /// Counter, label `result` (`hit`, `miss`): exchanged-token cache lookups.
     pub const EXCHANGE_CACHE: &str = "mcp_exchange_cache_requests_total";
+    /// Counter, label `result` (`hit`, `miss`, `unavailable`): lookups in the exchanged-token
+    /// cache's shared tier (Redis), made on a local miss.
+    pub const EXCHANGE_SHARED_CACHE: &str = "mcp_exchange_shared_cache_requests_total";
+    /// Gauge: 1 while the shared state (Redis, `MCP_REDIS_URL`) answers, 0 while it does not.
+    pub const SHARED_STATE_UP: &str = "mcp_shared_state_up";
     /// Counter, label `outcome`: upstream API calls.
     pub const UPSTREAM_REQUESTS: &str = "mcp_upstream_requests_total";
     /// Histogram (seconds), label `outcome`: upstream API call latency.
     pub const UPSTREAM_LATENCY: &str = "mcp_upstream_request_duration_seconds";
-    /// Gauge, 1 or 0: the shared state (Redis, MCP_REDIS_URL) answers. Absent without it.
-    pub const SHARED_STATE_UP: &str = "mcp_shared_state_up";
     /// Gauge: live sessions in this replica.
     pub const SESSIONS_LIVE: &str = "mcp_sessions_live";
     /// Counter, label `limit` (`per_user`, `global`): `initialize` refused at a session cap.
@@ -94,6 +97,11 @@ impl Metrics {
         metrics::with_local_recorder(self.recorder.as_ref(), || metrics::counter!(name, labels))
     }
 
+    /// A gauge handle (without labels) in this registry.
+    pub(crate) fn gauge(&self, name: &'static str) -> Gauge {
+        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::gauge!(name))
+    }
+
     /// A histogram handle in this registry.
     pub(crate) fn histogram(
         &self,
@@ -105,17 +113,6 @@ impl Metrics {
             .map(|(k, v)| Label::new(*k, v.clone()))
             .collect();
         metrics::with_local_recorder(self.recorder.as_ref(), || metrics::histogram!(name, labels))
-    }
-
-    /// A gauge handle in this registry.
-    fn gauge(&self, name: &'static str) -> Gauge {
-        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::gauge!(name))
-    }
-
-    /// Whether the shared state (Redis) answers.
-    pub(crate) fn shared_state_up(&self, up: bool) {
-        self.gauge(names::SHARED_STATE_UP)
-            .set(if up { 1.0 } else { 0.0 });
     }
 
     /// The number of live sessions in this replica.

@@ -24,6 +24,10 @@ use url::Url;
 
 const VERSION: &str = "2025-11-25";
 
+/// The bearer token of fake-auth0's control surface, whose `/_control/stats` counts the token
+/// exchanges it answered.
+const CONTROL_TOKEN: &str = "balancer-journey-control-token";
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -43,6 +47,21 @@ async fn metric(http: &reqwest::Client, replica: &Url, name: &str) -> anyhow::Re
         .filter(|line| line.starts_with(name))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum())
+}
+
+/// The token exchanges fake-auth0 has answered with a token.
+async fn exchanges_at_the_idp(http: &reqwest::Client, stack: &TestStack) -> anyhow::Result<u64> {
+    let stats: Value = http
+        .get(stack.idp_url.join("_control/stats")?)
+        .bearer_auth(CONTROL_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    stats["token_exchanges"]
+        .as_u64()
+        .context("/_control/stats has no token_exchanges")
 }
 
 /// Polls a replica's `/ready` until its shared state is up.
@@ -123,6 +142,8 @@ async fn three_replicas_behind_a_round_robin_balancer_keep_sessions_across_repli
         .listeners(listeners)
         .idp_config(move |config| {
             config.tenant = fake_auth0::Tenant::demo_for(&tenant_mcp, &tenant_upstream);
+            config.control = true;
+            config.control_token = Some(fake_auth0::ControlToken::new(CONTROL_TOKEN));
         })
         .start()
         .await?;
@@ -237,8 +258,31 @@ async fn three_replicas_behind_a_round_robin_balancer_keep_sessions_across_repli
             replica.base_url
         );
     }
-    // TODO(lead, with lane D2's shared exchange cache): assert fake-auth0's exchange
-    // counter shows one exchange per subject token across the three replicas.
+
+    // greet through the balancer, on both remaining replicas: one exchange for this subject
+    // token at the IdP, shared through Redis.
+    let exchanges_before = exchanges_at_the_idp(&http, &stack).await?;
+    for id in 8..12 {
+        let (status, _, reply) = rpc(
+            &http,
+            &endpoint,
+            &token,
+            Some(&session),
+            json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": { "name": "greet", "arguments": {} } }),
+        )
+        .await?;
+        let reply = reply.unwrap_or_default();
+        ensure!(
+            status == 200 && reply["result"]["isError"] != true,
+            "greet {id}: {status} {reply}"
+        );
+    }
+    let exchanges = exchanges_at_the_idp(&http, &stack).await? - exchanges_before;
+    ensure!(
+        exchanges == 1,
+        "four greets on two replicas made {exchanges} exchanges, not one"
+    );
     drop(replicas);
     stack.shutdown().await
 }

@@ -41,6 +41,9 @@ pub(crate) async fn grant_tokens(
         }
         GrantType::TokenExchange => custom_token_exchange::exchange(state, client, params),
     }?;
+    if grant == GrantType::TokenExchange {
+        state.count_token_exchange();
+    }
     // Grants without a refresh token (client_credentials, most exchanges) write nothing.
     if let Some(pending) = response.pending_refresh.take() {
         state.save_refresh_token(pending).await?;

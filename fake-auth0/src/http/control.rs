@@ -308,15 +308,17 @@ async fn clock(State(control): State<Control>) -> Json<ClockState> {
     Json(clock_state(&control.app))
 }
 
-/// What `GET /_control/stats` counts: dynamic registrations, and what the Client ID
+/// What `GET /_control/stats` counts: dynamic registrations, what the Client ID
 /// Metadata Document fetcher did (a test proves with these that a client never
-/// registered, or that a refused URL was never fetched).
+/// registered, or that a refused URL was never fetched), and token exchanges answered
+/// with a token (one per subject token across MCP server replicas that share a cache).
 #[derive(Debug, Serialize)]
 struct Stats {
     dynamic_registrations: usize,
     client_metadata_fetches: u64,
     client_metadata_cache_hits: u64,
     client_metadata_refusals: u64,
+    token_exchanges: u64,
 }
 
 /// `GET /_control/stats`.
@@ -329,6 +331,7 @@ async fn stats(State(control): State<Control>) -> Json<Stats> {
         client_metadata_fetches: read(&counters.fetches),
         client_metadata_cache_hits: read(&counters.cache_hits),
         client_metadata_refusals: read(&counters.refusals),
+        token_exchanges: control.app.token_exchanges(),
     })
 }
 

@@ -43,6 +43,9 @@ pub(crate) struct AppState {
     /// Serialises key rotations; holds a key generated ahead so a rotation need not wait
     /// for RSA key generation (see `key_rotation`).
     pub(super) rotation: tokio::sync::Mutex<Option<SigningKey>>,
+    /// Token exchanges answered with a token (Custom Token Exchange and On-Behalf-Of), for
+    /// `/_control/stats`: how a test proves that replicas shared one exchange.
+    token_exchanges: std::sync::atomic::AtomicU64,
 }
 
 /// Why the state could not be opened at start.
@@ -229,6 +232,7 @@ impl AppState {
             },
             persist,
             rotation: tokio::sync::Mutex::new(None),
+            token_exchanges: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -384,6 +388,16 @@ impl AppState {
             .get(client_id)
             .cloned();
         registered.or_else(|| self.client_metadata.cached(client_id, self.now()))
+    }
+
+    /// Counts one token exchange answered with a token.
+    pub(crate) fn count_token_exchange(&self) {
+        self.token_exchanges.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many token exchanges were answered with a token since start.
+    pub(crate) fn token_exchanges(&self) -> u64 {
+        self.token_exchanges.load(Ordering::Relaxed)
     }
 
     /// How many clients registered themselves through `/oidc/register` (metadata

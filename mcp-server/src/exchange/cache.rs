@@ -28,7 +28,7 @@ use crate::metrics::{Metrics, names};
 struct CacheKey([u8; 32]);
 
 /// SHA-256 of length-prefixed parts, so ("ab", "c") and ("a", "bc") stay apart.
-fn digest_of(parts: &[&[u8]]) -> [u8; 32] {
+pub(super) fn digest_of(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     for part in parts {
         ctx.update(&(part.len() as u64).to_be_bytes());
@@ -41,7 +41,7 @@ fn digest_of(parts: &[&[u8]]) -> [u8; 32] {
 
 /// What identifies a grant in the key: its mode (with the mode's parameters), audience and
 /// scope. Computed once per cache, since a cache serves one grant.
-fn grant_fingerprint(grant: &ExchangeGrant) -> [u8; 32] {
+pub(super) fn grant_fingerprint(grant: &ExchangeGrant) -> [u8; 32] {
     let mode = grant.mode.cache_label();
     digest_of(&[
         mode.as_bytes(),
@@ -72,7 +72,7 @@ impl Expiry<CacheKey, Cached> for PerEntryTtl {
 
 /// How long an exchanged token may be served from the cache: until the earlier of its
 /// own expiry and the subject token's, minus the margin. Zero means "do not cache".
-fn cache_ttl(
+pub(super) fn cache_ttl(
     expires_in: Option<Duration>,
     subject_expires_at: u64,
     now: SystemTime,
@@ -171,7 +171,7 @@ impl<S: TokenSource> ExchangeCache<S> {
         let init = async {
             let token = Arc::new(
                 self.source
-                    .exchange(subject_token)
+                    .exchange(subject_token, subject_expires_at)
                     .await
                     .map_err(NotCached::Failed)?,
             );

@@ -6,6 +6,7 @@ use bearer_auth::Issuer;
 use secrecy::SecretString;
 
 use super::grant::ExchangeGrant;
+use crate::shared_state::SharedState;
 
 /// How to reach the IdP, what to ask it for, and the cache's bounds.
 #[derive(Clone, Debug)]
@@ -29,11 +30,14 @@ pub struct ExchangeConfig {
     pub safety_margin: Duration,
     /// Root certificates trusted besides the system's (`--ca-file`).
     pub root_certificates: Vec<reqwest::Certificate>,
+    /// The shared cache tier (Redis, `MCP_REDIS_URL`) behind the local cache; `None` for
+    /// the local cache alone.
+    pub shared_state: Option<SharedState>,
 }
 
 impl ExchangeConfig {
     /// A configuration with the default timeouts (2 s connect, 5 s total), a 10,000-entry
-    /// cache and a 30 s safety margin.
+    /// cache, a 30 s safety margin and no shared tier.
     pub fn new(
         issuer: Issuer,
         client_id: impl Into<String>,
@@ -50,6 +54,7 @@ impl ExchangeConfig {
             cache_capacity: 10_000,
             safety_margin: Duration::from_secs(30),
             root_certificates: Vec::new(),
+            shared_state: None,
         }
     }
 }

@@ -123,7 +123,11 @@ impl TokenSource for IdpExchanger {
         &self.grant
     }
 
-    async fn exchange(&self, subject_token: &str) -> Result<ExchangedToken, ExchangeError> {
+    async fn exchange(
+        &self,
+        subject_token: &str,
+        _subject_expires_at: u64,
+    ) -> Result<ExchangedToken, ExchangeError> {
         let result = self.post_exchange(subject_token).await;
         let outcome = match &result {
             Ok(_) => "ok",

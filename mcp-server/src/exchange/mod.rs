@@ -22,7 +22,12 @@
 //!   `access_token` and `token_type` non-empty strings, `token_type` `bearer` in any case,
 //!   `expires_in` numeric, `scope` a string; an error answer becomes its RFC 6749 §5.2 code.
 //! - `source`: `TokenSource`, "something that exchanges", which the cache sits in front
-//!   of: the IdP now, a shared tier (Redis) in front of the IdP later.
+//!   of: the IdP, or the shared tier in front of it.
+//! - `shared`: the shared tier (Redis, `MCP_REDIS_URL`) between the local cache and the
+//!   IdP: several replicas exchange a user's token once between them (a short lock per
+//!   token), and work on without it when Redis is down. `sealed`: what it stores, sealed
+//!   with AES-256-GCM under a key derived from the subject token (HKDF-SHA-256), under a
+//!   name derived separately, so a copy of Redis yields no usable token.
 //! - `cache`: the exchanged-token cache (moka, bounded). The key is the SHA-256 of the
 //!   subject token and the whole grant (mode, audience, scope), so the cache never holds an
 //!   inbound token. An entry lives until the issued token's expiry minus a safety margin and
@@ -40,6 +45,8 @@ mod exchanger;
 mod grant;
 mod idp;
 mod response;
+mod sealed;
+mod shared;
 mod source;
 mod token;
 

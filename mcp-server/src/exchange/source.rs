@@ -1,8 +1,7 @@
 //! "Something that exchanges": what the exchanged-token cache sits in front of.
 //!
-//! Today that is the IdP itself (`idp`); a shared cache tier (Redis) shared by several
-//! MCP server replicas would be one more implementation, wrapping the IdP, with the local
-//! cache still in front of it.
+//! The IdP itself (`idp`), and the shared cache tier (`shared`: Redis, shared by several MCP
+//! server replicas) wrapping it, with the local cache still in front of both.
 
 use std::future::Future;
 
@@ -15,9 +14,11 @@ pub(crate) trait TokenSource: Send + Sync {
     /// What this source asks for; the cache keys its entries by it.
     fn grant(&self) -> &ExchangeGrant;
 
-    /// One exchange of `subject_token`.
+    /// One exchange of `subject_token`, which expires at `subject_expires_at` (Unix
+    /// seconds; a source that keeps the result must not keep it longer).
     fn exchange(
         &self,
         subject_token: &str,
+        subject_expires_at: u64,
     ) -> impl Future<Output = Result<ExchangedToken, ExchangeError>> + Send;
 }

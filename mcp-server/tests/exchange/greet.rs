@@ -201,7 +201,7 @@ async fn a_greeter_built_from_the_server_configuration_uses_it() {
         exchange_scope: String::new(),
         ..mcp_server::Config::default()
     };
-    let greeter = Greeter::new(&config, &[], Metrics::new()).unwrap();
+    let greeter = Greeter::new(&config, &[], Metrics::new(), None).unwrap();
 
     greeter
         .greet(&caller("auth0|u", json!({})), "t", None)

@@ -63,7 +63,7 @@ impl RealStack {
         };
         let metrics = Metrics::new();
         (
-            Greeter::new(&config, &[], metrics.clone()).unwrap(),
+            Greeter::new(&config, &[], metrics.clone(), None).unwrap(),
             metrics,
         )
     }

@@ -25,7 +25,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 async fn stack_with_redis(redis: &RedisServer) -> Stack {
-    let url = mcp_server::RedisUrl(redis.url());
+    let url = mcp_server::RedisUrl::parse(&redis.url()).unwrap();
     Stack::start_with(move |config| config.redis_url = Some(url)).await
 }
 

@@ -189,6 +189,7 @@ impl ServiceProcess {
     /// Starts `program` with exactly `env` on top of a cleared environment (plus PATH and
     /// RUST_LOG, which `env` may override), so a developer's own `.env` or shell variables
     /// cannot leak into it, then waits for `GET {base_url}{probe}` (e.g. `ready`) to answer 200.
+    /// [`DEFAULT_LOGGING`] in `env` leaves RUST_LOG unset: the binary's own default filter.
     pub async fn start_program(
         name: &str,
         program: PathBuf,
@@ -215,7 +216,14 @@ impl ServiceProcess {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
             )
-            .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
+            .envs(env.iter().map(|(key, value)| (*key, value.as_str())));
+        if env
+            .iter()
+            .any(|(key, value)| (*key, value) == (DEFAULT_LOGGING.0, &DEFAULT_LOGGING.1))
+        {
+            command.env_remove("RUST_LOG");
+        }
+        command
             .current_dir(workdir)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
@@ -266,6 +274,13 @@ impl ServiceProcess {
         self.child.id()
     }
 
+    /// How many bytes the process has written to its log (stdout and stderr) so far.
+    pub fn log_bytes(&self) -> anyhow::Result<u64> {
+        Ok(std::fs::metadata(&self.log)
+            .with_context(|| format!("reading the size of {}", self.log.display()))?
+            .len())
+    }
+
     /// The last lines the process wrote, for failure messages.
     pub fn log_tail(&self) -> String {
         log_tail(&self.log)
@@ -285,6 +300,10 @@ fn log_tail(log: &std::path::Path) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
+
+/// An `env` entry that leaves RUST_LOG unset for the child, so it logs at its own default
+/// level (what a user who sets nothing sees), whatever the parent's RUST_LOG.
+pub const DEFAULT_LOGGING: (&str, String) = ("RUST_LOG", String::new());
 
 /// How long a service binary may take to be ready.
 const READY_WITHIN: Duration = Duration::from_secs(30);

@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
         }
         return service_kit::healthcheck(cli.listen).await;
     }
-    service_kit::init_tracing(cli.log_format, "fake_auth0=info,tower_http=info");
+    service_kit::init_tracing(cli.log_format, &["fake_auth0", "service_kit"]);
     tracing::warn!(
         "*** fake-auth0 is FOR DEVELOPMENT AND TESTING ONLY: never use it to protect real data ***"
     );

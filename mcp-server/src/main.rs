@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = command {
         return service_kit::healthcheck(config.listen).await;
     }
-    service_kit::init_tracing(log_format, "info");
+    service_kit::init_tracing(log_format, &["mcp_server", "bearer_auth", "service_kit"]);
     service_kit::serve_until_signal(
         "mcp-server",
         App::build(config).await,

@@ -19,10 +19,7 @@ async fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = command {
         return service_kit::healthcheck(config.listen).await;
     }
-    service_kit::init_tracing(
-        log_format,
-        "upstream_api=info,bearer_auth=info,tower_http=info",
-    );
+    service_kit::init_tracing(log_format, &["upstream_api", "bearer_auth", "service_kit"]);
     service_kit::serve_until_signal(
         "upstream-api",
         App::build(config).await,

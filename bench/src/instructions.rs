@@ -97,6 +97,9 @@ const SCENARIOS: [Scenario; 5] = [
 /// Calls before the counted ones, in both runs of a scenario: they fill the caches.
 const WARMUP_CALLS: usize = 20;
 
+/// How long a service under callgrind may take to be ready (fake-auth0 makes two RSA keys).
+const READY_UNDER_VALGRIND: Duration = Duration::from_secs(300);
+
 /// How long a service under callgrind may take to write its profile after SIGTERM.
 const EXIT_WITHIN: Duration = Duration::from_secs(120);
 
@@ -115,7 +118,7 @@ pub struct Count {
     pub ir_total: u64,
     /// (ir_total − ir_warmup) ÷ calls.
     pub instructions_per_call: f64,
-    /// The inclusive-cost listing of the longer run (callgrind_annotate), relative to `--out`.
+    /// Instructions per call by function (inclusive and exclusive), relative to `--out`.
     pub listing: String,
 }
 
@@ -143,8 +146,10 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
         let started = Instant::now();
         let short = run_once(scenario, &binaries, &work, WARMUP_CALLS, 0).await?;
         let long = run_once(scenario, &binaries, &work, WARMUP_CALLS, calls).await?;
-        for ((service, ir_warmup, _), (_, ir_total, profile)) in short.into_iter().zip(long) {
-            let listing = write_listing(&profile, out)?;
+        for ((service, ir_warmup, warmup_profile), (_, ir_total, profile)) in
+            short.into_iter().zip(long)
+        {
+            let listing = write_listing(&warmup_profile, &profile, calls, out)?;
             let count = Count {
                 scenario: scenario.name.to_owned(),
                 service: service.to_owned(),
@@ -235,7 +240,7 @@ async fn run_once(
             .find(|(service, _, _)| *service == name)
             .map_or_else(|| binaries.join(name), |(_, wrapper, _)| wrapper.clone()))
     };
-    let stack = ProcessStack::start_with(
+    let stack = ProcessStack::start_within(
         binary_of,
         &[
             DEFAULT_LOGGING,
@@ -244,6 +249,7 @@ async fn run_once(
                 contract::SUBJECT_TOKEN_TYPE.to_owned(),
             ),
         ],
+        READY_UNDER_VALGRIND,
     )
     .await
     .with_context(|| format!("starting the stack for {}", scenario.name))?;
@@ -352,11 +358,57 @@ fn total_instructions(profile: &Path) -> anyhow::Result<u64> {
         .with_context(|| format!("no instruction total in {}", profile.display()))
 }
 
-/// `callgrind_annotate --inclusive=yes` of a profile, the top of it, beside the profile;
-/// returns its path relative to `out`.
-fn write_listing(profile: &Path, out: &Path) -> anyhow::Result<String> {
+/// Where the instructions of one call go, function by function: `callgrind_annotate` of
+/// both runs (inclusive, then exclusive cost), the warm-up run subtracted from the longer
+/// one and divided by the counted calls, so start-up and the first call drop out. Written
+/// beside the profiles; returns its path relative to `out`.
+fn write_listing(warmup: &Path, total: &Path, calls: usize, out: &Path) -> anyhow::Result<String> {
+    let mut text = format!(
+        "Instructions per call by function: ({}) − ({}), ÷ {calls}\n",
+        total.display(),
+        warmup.display()
+    );
+    for (title, inclusive) in [("inclusive", true), ("exclusive (self)", false)] {
+        let before = function_costs(warmup, inclusive)?;
+        let after = function_costs(total, inclusive)?;
+        let mut per_call: Vec<(f64, &str)> = after
+            .iter()
+            .map(|(function, cost)| {
+                let earlier = before.get(function).copied().unwrap_or(0);
+                (
+                    (*cost as f64 - earlier as f64) / calls as f64,
+                    function.as_str(),
+                )
+            })
+            .filter(|(cost, _)| *cost >= 50.0)
+            .collect();
+        per_call.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let _ = writeln!(text, "\n## {title}, top 80\n");
+        for (cost, function) in per_call.iter().take(80) {
+            let _ = writeln!(text, "{cost:>12.0}  {function}");
+        }
+    }
+    let listing = total.with_extension("per-call.txt");
+    std::fs::write(&listing, text)?;
+    Ok(listing
+        .strip_prefix(out)
+        .unwrap_or(&listing)
+        .display()
+        .to_string())
+}
+
+/// Each function's cost in a profile (`callgrind_annotate`, every function), summed over
+/// the places it is listed.
+fn function_costs(
+    profile: &Path,
+    inclusive: bool,
+) -> anyhow::Result<std::collections::HashMap<String, u64>> {
     let output = std::process::Command::new("callgrind_annotate")
-        .args(["--inclusive=yes", "--threshold=99"])
+        .arg(format!(
+            "--inclusive={}",
+            if inclusive { "yes" } else { "no" }
+        ))
+        .args(["--threshold=100", "--auto=no"])
         .arg(profile)
         .output()
         .context("running callgrind_annotate (Debian package `valgrind`)")?;
@@ -365,13 +417,25 @@ fn write_listing(profile: &Path, out: &Path) -> anyhow::Result<String> {
         "callgrind_annotate failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let listing = profile.with_extension("inclusive.txt");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let top: Vec<&str> = text.lines().take(120).collect();
-    std::fs::write(&listing, top.join("\n") + "\n")?;
-    Ok(listing
-        .strip_prefix(out)
-        .unwrap_or(&listing)
-        .display()
-        .to_string())
+    let mut costs = std::collections::HashMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        // `  1,234 (12.3%)  file:function [object]`
+        let line = line.trim_start();
+        let Some((number, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(cost) = number.replace(',', "").parse::<u64>() else {
+            continue;
+        };
+        let Some((_, function)) = rest.split_once(")  ") else {
+            continue;
+        };
+        if function.contains("PROGRAM TOTALS") {
+            continue;
+        }
+        // The function without its file, which callgrind names by the inlined source.
+        let function = function.rsplit_once(".rs:").map_or(function, |(_, f)| f);
+        *costs.entry(function.to_owned()).or_insert(0) += cost;
+    }
+    Ok(costs)
 }

@@ -339,6 +339,16 @@ impl ProcessStack {
         binary_of: impl Fn(&str) -> anyhow::Result<PathBuf>,
         extra_env: &[(&'static str, String)],
     ) -> anyhow::Result<Self> {
+        Self::start_within(binary_of, extra_env, READY_WITHIN).await
+    }
+
+    /// [`ProcessStack::start_with`], each service given `ready_within` to be ready (a
+    /// binary under valgrind needs far longer than 30 s to make its keys).
+    pub async fn start_within(
+        binary_of: impl Fn(&str) -> anyhow::Result<PathBuf>,
+        extra_env: &[(&'static str, String)],
+        ready_within: Duration,
+    ) -> anyhow::Result<Self> {
         let [idp_port, api_port, mcp_port] = free_ports::<3>()?;
         let issuer = format!("http://127.0.0.1:{idp_port}/");
         let api_url = format!("http://127.0.0.1:{api_port}/");
@@ -369,7 +379,7 @@ impl ProcessStack {
             let url = Url::parse(url);
             let env = env.clone();
             async move {
-                ServiceProcess::start_program(name, program?, url?, probe, &env, READY_WITHIN).await
+                ServiceProcess::start_program(name, program?, url?, probe, &env, ready_within).await
             }
         };
         let idp = start("fake-auth0", &issuer, "health", &idp_env).await?;

@@ -144,8 +144,10 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
     {
         let calls = (calls / scenario.calls_divisor).max(1);
         let started = Instant::now();
-        let short = run_once(scenario, &binaries, &work, WARMUP_CALLS, 0).await?;
-        let long = run_once(scenario, &binaries, &work, WARMUP_CALLS, calls).await?;
+        // Both runs prepare the same (minting fresh subject tokens is IdP work too).
+        let prepared = WARMUP_CALLS + calls;
+        let short = run_once(scenario, &binaries, &work, WARMUP_CALLS, prepared).await?;
+        let long = run_once(scenario, &binaries, &work, prepared, prepared).await?;
         for ((service, ir_warmup, warmup_profile), (_, ir_total, profile)) in
             short.into_iter().zip(long)
         {
@@ -211,15 +213,16 @@ fn which_valgrind() -> anyhow::Result<()> {
     }
 }
 
-/// One run of a scenario: start the stack with the counted services under callgrind, send
-/// `warmup + calls` calls, stop the counted services with SIGTERM so callgrind writes its
+/// One run of a scenario: start the stack with the counted services under callgrind,
+/// prepare `prepared` calls (fresh subject tokens are minted at the IdP), send the first
+/// `count` of them, stop the counted services with SIGTERM so callgrind writes its
 /// profile. Returns each counted service with its instruction total and profile.
 async fn run_once(
     scenario: &Scenario,
     binaries: &Path,
     work: &Path,
-    warmup: usize,
-    calls: usize,
+    count: usize,
+    prepared: usize,
 ) -> anyhow::Result<Vec<(&'static str, u64, PathBuf)>> {
     let slug: String = scenario
         .name
@@ -228,7 +231,7 @@ async fn run_once(
         .collect();
     let mut profiles = Vec::new();
     for service in scenario.counted {
-        let profile = work.join(format!("{slug}.{service}.{}.out", warmup + calls));
+        let profile = work.join(format!("{slug}.{service}.{count}.out"));
         let _ = std::fs::remove_file(&profile);
         let wrapper = work.join(format!("{slug}.{service}.sh"));
         write_wrapper(&wrapper, &binaries.join(service), &profile)?;
@@ -253,7 +256,7 @@ async fn run_once(
     )
     .await
     .with_context(|| format!("starting the stack for {}", scenario.name))?;
-    let driven = drive(scenario, &stack, warmup + calls).await;
+    let driven = drive(scenario, &stack, count, prepared).await;
     // The counted services stop first, gracefully, so that callgrind writes the profile.
     let mut stopped = Ok(());
     for service in [&stack.mcp, &stack.upstream, &stack.idp] {
@@ -270,8 +273,14 @@ async fn run_once(
         .collect()
 }
 
-/// Sends the scenario's `count` calls, one after the other on one connection.
-async fn drive(scenario: &Scenario, stack: &ProcessStack, count: usize) -> anyhow::Result<()> {
+/// Prepares `prepared` calls and sends the first `count`, one after the other on one
+/// connection.
+async fn drive(
+    scenario: &Scenario,
+    stack: &ProcessStack,
+    count: usize,
+    prepared: usize,
+) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let idp = &stack.idp.base_url;
     match scenario.calls {
@@ -290,12 +299,12 @@ async fn drive(scenario: &Scenario, stack: &ProcessStack, count: usize) -> anyho
         }
         Calls::Exchange => {
             let (tokens, _) =
-                workloads::mint_tokens(&http, idp, contract::MCP_AUDIENCE, count, 4).await?;
+                workloads::mint_tokens(&http, idp, contract::MCP_AUDIENCE, prepared, 4).await?;
             let exchanges = tokens
                 .iter()
                 .map(|token| workloads::token_exchange(token, contract::UPSTREAM_AUDIENCE, false))
                 .collect::<anyhow::Result<Vec<Workload>>>()?;
-            load::run_in_sequence(crate::addr_of(idp)?, &exchanges).await
+            load::run_in_sequence(crate::addr_of(idp)?, &exchanges[..count]).await
         }
     }
 }

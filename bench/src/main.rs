@@ -29,6 +29,11 @@ use crate::load::{Measured, Shape, TokenPool, Workload};
 use crate::report::{Machine, Point, ProcessPhase, Results, TargetCheck};
 use crate::workloads::Era;
 
+/// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
+/// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmarks the MCP chain, its floor, and the IdP's token endpoint; writes JSON, markdown
 /// and an SVG plot.
 #[derive(Debug, Parser)]

@@ -8,6 +8,11 @@ use clap::Parser as _;
 use fake_auth0::config::Command;
 use fake_auth0::{App, Cli, StartError};
 
+/// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
+/// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Instant::now();

@@ -294,7 +294,7 @@ async fn drive(
                 Some(&tokens[0]),
                 None,
             )?;
-            let address = crate::addr_of(&stack.mcp.base_url)?;
+            let address = workloads::addr_of(&stack.mcp.base_url)?;
             load::run_in_sequence(address, std::iter::repeat_n(&workload, count)).await
         }
         Calls::Exchange => {
@@ -304,7 +304,7 @@ async fn drive(
                 .iter()
                 .map(|token| workloads::token_exchange(token, contract::UPSTREAM_AUDIENCE, false))
                 .collect::<anyhow::Result<Vec<Workload>>>()?;
-            load::run_in_sequence(crate::addr_of(idp)?, &exchanges[..count]).await
+            load::run_in_sequence(workloads::addr_of(idp)?, &exchanges[..count]).await
         }
     }
 }

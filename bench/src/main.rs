@@ -27,7 +27,7 @@ use stack::{DemoUser, TestStack};
 
 use crate::load::{Measured, Shape, TokenPool, Workload};
 use crate::report::{Machine, Point, ProcessPhase, Results, TargetCheck};
-use crate::workloads::Era;
+use crate::workloads::{Era, addr_of};
 
 /// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
 /// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
@@ -210,13 +210,6 @@ impl Bench {
             rss_after_mb,
         })
     }
-}
-
-fn addr_of(url: &url::Url) -> anyhow::Result<SocketAddr> {
-    url.socket_addrs(|| None)?
-        .into_iter()
-        .next()
-        .context("a service URL without an address")
 }
 
 #[tokio::main]

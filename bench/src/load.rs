@@ -280,6 +280,37 @@ pub async fn run(addr: SocketAddr, workload: &Workload, shape: Shape) -> anyhow:
     })
 }
 
+/// Sends `calls` one after the other on one keep-alive connection, each checked as the load
+/// points check theirs; the first call's workload opens a session first when it has one.
+/// For counting a fixed number of calls (`instructions`), not for timing them.
+pub async fn run_in_sequence<'a>(
+    addr: SocketAddr,
+    calls: impl IntoIterator<Item = &'a Workload>,
+) -> anyhow::Result<()> {
+    let host = HeaderValue::from_str(&addr.to_string()).context("host header")?;
+    let mut sender = connect(addr).await?;
+    let mut session = None;
+    for (index, workload) in calls.into_iter().enumerate() {
+        if index == 0
+            && let Some(setup) = &workload.session
+        {
+            session = Some(open_session(&mut sender, workload, &host, setup).await?);
+        }
+        let id = index as u64 + 1;
+        call(
+            &mut sender,
+            workload,
+            &host,
+            workload.body.render(id),
+            None,
+            session.as_ref(),
+        )
+        .await
+        .with_context(|| format!("call {id} of the sequence"))?;
+    }
+    Ok(())
+}
+
 fn new_histogram() -> Histogram<u64> {
     // 1 µs to 60 s at 3 significant digits: every latency this benchmark can see.
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds are valid")

@@ -7,6 +7,7 @@
 //! so the two are scheduled by the kernel as two processes would be — on the same cores.
 
 mod cpu;
+mod instructions;
 mod load;
 mod processes;
 mod report;
@@ -26,7 +27,12 @@ use stack::{DemoUser, TestStack};
 
 use crate::load::{Measured, Shape, TokenPool, Workload};
 use crate::report::{Machine, Point, ProcessPhase, Results, TargetCheck};
-use crate::workloads::Era;
+use crate::workloads::{Era, addr_of};
+
+/// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
+/// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Benchmarks the MCP chain, its floor, and the IdP's token endpoint; writes JSON, markdown
 /// and an SVG plot.
@@ -61,6 +67,13 @@ struct Cli {
     /// Skip fake-auth0's token endpoint figures.
     #[arg(long, env = "BENCH_SKIP_IDP")]
     skip_idp: bool,
+    /// Instead of the load run: count instructions per call of each service under valgrind's
+    /// callgrind (release binaries as processes; `--only` selects scenarios).
+    #[arg(long, env = "BENCH_INSTRUCTIONS")]
+    instructions: bool,
+    /// Counted calls per scenario of `--instructions` (the token exchange counts a fifth).
+    #[arg(long, env = "BENCH_INSTRUCTION_CALLS", default_value_t = 1000)]
+    instruction_calls: usize,
 }
 
 /// One row family of the chain table.
@@ -199,17 +212,22 @@ impl Bench {
     }
 }
 
-fn addr_of(url: &url::Url) -> anyhow::Result<SocketAddr> {
-    url.socket_addrs(|| None)?
-        .into_iter()
-        .next()
-        .context("a service URL without an address")
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let started = Instant::now();
+    if cli.instructions {
+        eprintln!("instructions per call (valgrind --tool=callgrind):");
+        let counts =
+            instructions::run(&cli.out, cli.instruction_calls, cli.only.as_deref()).await?;
+        println!("{}", instructions::markdown(&counts));
+        eprintln!(
+            "wrote {0}/instructions.json, {0}/instructions.md and {0}/callgrind/ in {1:.0} s",
+            cli.out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let driver = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cli.driver_threads.max(1))
         .thread_name(cpu::DRIVER_THREAD)

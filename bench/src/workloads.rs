@@ -17,6 +17,14 @@ use url::Url;
 
 use crate::load::{BodyTemplate, Expect, SessionSetup, TokenPool, Workload};
 
+/// The address a service URL of the stack points to.
+pub fn addr_of(url: &Url) -> anyhow::Result<SocketAddr> {
+    url.socket_addrs(|| None)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("a service URL without an address"))
+}
+
 /// The stateless era: no `initialize`, the version in a header and in `_meta`.
 pub const MODERN: &str = "2026-07-28";
 /// The newest session era version (`initialize`, `Mcp-Session-Id`).

@@ -8,6 +8,11 @@ use clap::Parser as _;
 use fake_auth0::config::Command;
 use fake_auth0::{App, Cli, StartError};
 
+/// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
+/// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Instant::now();
@@ -20,7 +25,7 @@ async fn main() -> ExitCode {
         }
         return service_kit::healthcheck(cli.listen).await;
     }
-    service_kit::init_tracing(cli.log_format, "fake_auth0=info,tower_http=info");
+    service_kit::init_tracing(cli.log_format, &["fake_auth0", "service_kit"]);
     tracing::warn!(
         "*** fake-auth0 is FOR DEVELOPMENT AND TESTING ONLY: never use it to protect real data ***"
     );

@@ -336,6 +336,38 @@ fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// The `Mcp-Method` and `Mcp-Name` headers of 2026-07-28 requests (SEP-2243).
+const MCP_METHOD: &str = "mcp-method";
+const MCP_NAME: &str = "mcp-name";
+
+/// True when the headers of a 2026-07-28 request already show that [`step_up_needed`] would
+/// find nothing: its `Mcp-Method` is not `tools/call`, or its `Mcp-Name` names a tool the
+/// token may call (or one a step-up cannot help with). rmcp refuses such a request when
+/// its headers contradict its body, so nobody gets past the check by lying in them; the
+/// body then needs no parse here. Anything else (no headers, an older era, a tool whose
+/// scope is missing) goes through the body peek.
+fn headers_rule_out_step_up(headers: &HeaderMap, token: &VerifiedToken) -> bool {
+    let one = |name: &str| {
+        let mut values = headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (Some(value), None) => value.to_str().ok(),
+            _ => None,
+        }
+    };
+    match one(MCP_METHOD) {
+        None => false,
+        Some(method) if method != "tools/call" => true,
+        Some(_) => one(MCP_NAME)
+            .and_then(ToolName::from_name)
+            .is_some_and(|tool| {
+                !matches!(
+                    Refusal::of(tool, tool.access_for(token)),
+                    Some(Refusal::StepUp(_))
+                )
+            }),
+    }
+}
+
 /// The `id` of a single JSON-RPC request, if it has one.
 fn request_id(body: &[u8]) -> RpcId {
     serde_json::from_slice::<Peek<'_>>(body).ok()?.id
@@ -421,7 +453,7 @@ impl Gate {
             }),
             Err(err) => {
                 self.inner.metrics.token_rejection(err.reason());
-                tracing::info!(reason = err.reason(), "bearer token refused");
+                tracing::debug!(reason = err.reason(), "bearer token refused");
                 if err.is_unavailable() {
                     Err(GateError::Unavailable)
                 } else {
@@ -514,7 +546,9 @@ impl Gate {
             }
         };
 
+        let sessionless = era::is_sessionless(version.as_deref());
         if let Some(bytes) = &body
+            && !(sessionless && headers_rule_out_step_up(&parts.headers, &caller.token))
             && let Some((refusal, id)) = step_up_needed(bytes, &caller.token)
         {
             self.inner
@@ -665,6 +699,45 @@ mod tests {
         // A user without the permission: no step-up, rmcp answers the JSON-RPC error.
         let user = token(&["tool:whoami"], &["tool:whoami"]);
         assert_eq!(step_up_needed(call("greet").as_bytes(), &user), None);
+    }
+
+    #[test]
+    fn modern_headers_spare_the_body_peek_only_where_no_step_up_can_follow() {
+        let narrowed = token(&["tool:whoami"], &["tool:whoami", "tool:greet"]);
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.append(*name, http::HeaderValue::from_static(value));
+            }
+            map
+        };
+        let rules_out = |pairs| headers_rule_out_step_up(&headers(pairs), &narrowed);
+        assert!(rules_out(&[(MCP_METHOD, "tools/list")]));
+        assert!(rules_out(&[
+            (MCP_METHOD, "tools/call"),
+            (MCP_NAME, "whoami")
+        ]));
+        // The tool whose scope the token lacks: the body is read (for its id).
+        assert!(!rules_out(&[
+            (MCP_METHOD, "tools/call"),
+            (MCP_NAME, "greet")
+        ]));
+        // No headers, no name, an unknown or a repeated name: the body decides.
+        assert!(!rules_out(&[]));
+        assert!(!rules_out(&[(MCP_METHOD, "tools/call")]));
+        assert!(!rules_out(&[
+            (MCP_METHOD, "tools/call"),
+            (MCP_NAME, "=?base64?Z3JlZXQ=?=")
+        ]));
+        assert!(!rules_out(&[
+            (MCP_METHOD, "tools/call"),
+            (MCP_NAME, "whoami"),
+            (MCP_NAME, "greet")
+        ]));
+        assert!(!rules_out(&[
+            (MCP_METHOD, "tools/list"),
+            (MCP_METHOD, "tools/call")
+        ]));
     }
 
     #[test]

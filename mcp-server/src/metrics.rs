@@ -7,7 +7,8 @@
 //! working outside that closure because they point into this recorder's registry.
 //! The metric names live here so the HTTP layer, the tools and the token exchange agree.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::{
@@ -46,11 +47,63 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// A metric and its label pairs, all static strings (two pairs at most; unused ones empty).
+type HandleKey = (&'static str, [(&'static str, &'static str); 2]);
+
 /// This server instance's metrics registry. Cheap to clone.
 #[derive(Clone)]
 pub struct Metrics {
     recorder: Arc<PrometheusRecorder>,
     handle: PrometheusHandle,
+    /// Handles already registered: registering copies the labels into a key and looks it
+    /// up in the registry, work that a metric named by static strings needs only once,
+    /// not on every request.
+    counters: Arc<RwLock<HashMap<HandleKey, Counter>>>,
+    histograms: Arc<RwLock<HashMap<HandleKey, Histogram>>>,
+}
+
+/// The `status` label of every HTTP status code (100–999), made once.
+fn status_label(status: u16) -> &'static str {
+    static LABELS: OnceLock<Vec<String>> = OnceLock::new();
+    let labels = LABELS.get_or_init(|| (100..1000).map(|code: u16| code.to_string()).collect());
+    status
+        .checked_sub(100)
+        .and_then(|index| labels.get(usize::from(index)))
+        .map_or("other", String::as_str)
+}
+
+/// `labels` as a [`HandleKey`]'s fixed pairs.
+fn handle_key(name: &'static str, labels: &[(&'static str, &'static str)]) -> HandleKey {
+    let mut pairs = [("", ""); 2];
+    for (slot, label) in pairs.iter_mut().zip(labels) {
+        *slot = *label;
+    }
+    debug_assert!(
+        labels.len() <= pairs.len(),
+        "{name}: more labels than a key holds"
+    );
+    (name, pairs)
+}
+
+/// The handle of `key` in `cache`, registered by `register` the first time.
+fn cached<H: Clone>(
+    cache: &RwLock<HashMap<HandleKey, H>>,
+    key: HandleKey,
+    register: impl FnOnce() -> H,
+) -> H {
+    if let Some(handle) = cache
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&key)
+    {
+        return handle.clone();
+    }
+    cache
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(key)
+        .or_insert_with(register)
+        .clone()
 }
 
 impl std::fmt::Debug for Metrics {
@@ -79,6 +132,8 @@ impl Metrics {
         Self {
             recorder: Arc::new(recorder),
             handle,
+            counters: Arc::default(),
+            histograms: Arc::default(),
         }
     }
 
@@ -89,12 +144,15 @@ impl Metrics {
     }
 
     /// A counter handle in this registry.
-    pub(crate) fn counter(&self, name: &'static str, labels: &[(&'static str, String)]) -> Counter {
-        let labels: Vec<Label> = labels
-            .iter()
-            .map(|(k, v)| Label::new(*k, v.clone()))
-            .collect();
-        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::counter!(name, labels))
+    pub(crate) fn counter(
+        &self,
+        name: &'static str,
+        labels: &[(&'static str, &'static str)],
+    ) -> Counter {
+        cached(&self.counters, handle_key(name, labels), || {
+            let labels = static_labels(labels);
+            metrics::with_local_recorder(self.recorder.as_ref(), || metrics::counter!(name, labels))
+        })
     }
 
     /// A gauge handle (without labels) in this registry.
@@ -106,13 +164,14 @@ impl Metrics {
     pub(crate) fn histogram(
         &self,
         name: &'static str,
-        labels: &[(&'static str, String)],
+        labels: &[(&'static str, &'static str)],
     ) -> Histogram {
-        let labels: Vec<Label> = labels
-            .iter()
-            .map(|(k, v)| Label::new(*k, v.clone()))
-            .collect();
-        metrics::with_local_recorder(self.recorder.as_ref(), || metrics::histogram!(name, labels))
+        cached(&self.histograms, handle_key(name, labels), || {
+            let labels = static_labels(labels);
+            metrics::with_local_recorder(self.recorder.as_ref(), || {
+                metrics::histogram!(name, labels)
+            })
+        })
     }
 
     /// The number of live sessions in this replica.
@@ -124,48 +183,53 @@ impl Metrics {
 
     /// Counts one `initialize` refused at a session cap.
     pub(crate) fn session_refused(&self, limit: &'static str) {
-        self.counter(names::SESSIONS_REFUSED, &[("limit", limit.to_owned())])
+        self.counter(names::SESSIONS_REFUSED, &[("limit", limit)])
             .increment(1);
     }
 
     /// Counts one HTTP response.
     pub(crate) fn http_request(&self, status: u16) {
-        self.counter(names::HTTP_REQUESTS, &[("status", status.to_string())])
+        self.counter(names::HTTP_REQUESTS, &[("status", status_label(status))])
             .increment(1);
     }
 
     /// Counts one refused bearer token.
     pub(crate) fn token_rejection(&self, reason: &'static str) {
-        self.counter(names::TOKEN_REJECTIONS, &[("reason", reason.to_owned())])
+        self.counter(names::TOKEN_REJECTIONS, &[("reason", reason)])
             .increment(1);
     }
 
     /// Counts one tool call.
     pub(crate) fn tool_call(&self, tool: &'static str, outcome: &'static str) {
-        self.counter(
-            names::TOOL_CALLS,
-            &[("tool", tool.to_owned()), ("outcome", outcome.to_owned())],
-        )
-        .increment(1);
+        self.counter(names::TOOL_CALLS, &[("tool", tool), ("outcome", outcome)])
+            .increment(1);
     }
 
     /// Counts one token exchange at the IdP.
     pub(crate) fn token_exchange(&self, outcome: &'static str) {
-        self.counter(names::TOKEN_EXCHANGES, &[("outcome", outcome.to_owned())])
+        self.counter(names::TOKEN_EXCHANGES, &[("outcome", outcome)])
             .increment(1);
     }
 
     /// Counts one upstream API call.
     pub(crate) fn upstream_request(&self, outcome: &'static str) {
-        self.counter(names::UPSTREAM_REQUESTS, &[("outcome", outcome.to_owned())])
+        self.counter(names::UPSTREAM_REQUESTS, &[("outcome", outcome)])
             .increment(1);
     }
 
     /// Records one upstream API call's latency.
     pub(crate) fn upstream_latency(&self, seconds: f64, outcome: &'static str) {
-        self.histogram(names::UPSTREAM_LATENCY, &[("outcome", outcome.to_owned())])
+        self.histogram(names::UPSTREAM_LATENCY, &[("outcome", outcome)])
             .record(seconds);
     }
+}
+
+/// Labels that borrow their static strings instead of copying them.
+fn static_labels(labels: &[(&'static str, &'static str)]) -> Vec<Label> {
+    labels
+        .iter()
+        .map(|(key, value)| Label::from_static_parts(key, value))
+        .collect()
 }
 
 #[cfg(test)]
@@ -179,10 +243,21 @@ mod tests {
         a.tool_call("whoami", "ok");
         a.tool_call("whoami", "ok");
         b.upstream_latency(0.01, "ok");
+        a.http_request(200);
+        a.http_request(200);
+        a.http_request(404);
         let a_text = a.render();
         let b_text = b.render();
         assert!(
             a_text.contains(r#"mcp_tool_calls_total{tool="whoami",outcome="ok"} 2"#),
+            "{a_text}"
+        );
+        assert!(
+            a_text.contains(r#"mcp_http_requests_total{status="200"} 2"#),
+            "{a_text}"
+        );
+        assert!(
+            a_text.contains(r#"mcp_http_requests_total{status="404"} 1"#),
             "{a_text}"
         );
         assert!(!b_text.contains("mcp_tool_calls_total"), "{b_text}");

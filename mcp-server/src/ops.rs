@@ -1,7 +1,6 @@
 //! The operational routes, for orchestrators and operators rather than MCP clients:
 //! `/health` (alive), `/ready` (signing keys loaded; a JSON body also says whether the
-//! shared state is up), `/metrics` (Prometheus), plus the middleware that counts responses
-//! and the request span that keeps tokens out of logs.
+//! shared state is up), `/metrics` (Prometheus), plus the middleware that counts responses.
 
 use axum::{
     Router,
@@ -44,16 +43,6 @@ pub(crate) async fn count_status(
     let response = next.run(request).await;
     metrics.http_request(response.status().as_u16());
     response
-}
-
-/// The span of one HTTP request: method and path only, since a query string may hold a
-/// token that must not reach the logs.
-pub(crate) fn request_span(request: &Request) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-    )
 }
 
 async fn health() -> &'static str {

@@ -22,10 +22,7 @@ use rmcp::transport::streamable_http_server::{
     session::{SessionStore, local::LocalSessionManager},
 };
 use tokio_util::sync::CancellationToken;
-use tower_http::{
-    cors::{AllowOrigin, CorsLayer},
-    trace::TraceLayer,
-};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::{self, Gate, GateSessions, MAX_BODY_BYTES};
 use crate::config::Config;
@@ -217,6 +214,7 @@ pub(crate) fn router(config: &Config, parts: Parts) -> Router {
     if let Some(cors) = cors(config) {
         app = app.layer(cors);
     }
-    app.layer(middleware::from_fn_with_state(metrics, ops::count_status))
-        .layer(TraceLayer::new_for_http().make_span_with(ops::request_span))
+    service_kit::with_access_log(
+        app.layer(middleware::from_fn_with_state(metrics, ops::count_status)),
+    )
 }

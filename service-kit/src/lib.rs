@@ -4,7 +4,9 @@
 //! the start-up plumbing here means a fix (a missed signal, a missing socket option) is
 //! made once, and the binaries stay thin: parse configuration, call into their library.
 //!
-//! - [`LogFormat`] and [`init_tracing`]: pretty logs for people, JSON for machines.
+//! - [`LogFormat`] and [`init_tracing`]: pretty logs for people, JSON for machines, quiet
+//!   by default ([`default_filter`]: no line per request, dependencies at `warn`).
+//! - [`with_access_log`]: one line per request, only when [`ACCESS_LOG_TARGET`] is enabled.
 //! - [`bind`] and [`try_bind`]: bind a listener, and say which flag to change when the port
 //!   is taken ([`BindError`]).
 //! - [`ServerLimits`]: the limits every service puts on its clients (header, body and request
@@ -23,6 +25,7 @@
 //! Everything listed is public, because it exists to be called by the services' libraries
 //! and binaries; the healthcheck's URL and HTTP helpers are private.
 
+mod access_log;
 mod body_deadline;
 mod ca_file;
 mod healthcheck;
@@ -31,6 +34,7 @@ mod logging;
 mod server;
 mod signal;
 
+pub use access_log::{ACCESS_LOG_TARGET, with_access_log};
 pub use body_deadline::BodyReadTimeout;
 pub use ca_file::read_ca_file;
 pub use healthcheck::{healthcheck, healthcheck_https};
@@ -39,7 +43,7 @@ pub use limits::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
     OUTBOUND_POOL_IDLE_TIMEOUT, ServerLimits, parse_duration,
 };
-pub use logging::{LogFormat, init_tracing};
+pub use logging::{LogFormat, default_filter, init_tracing};
 pub use server::{
     BindError, ServeError, Server, bind, invalid_configuration, serve, serve_on,
     serve_until_signal, try_bind,

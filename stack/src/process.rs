@@ -218,6 +218,7 @@ impl ServiceProcess {
     /// Starts `program` with exactly `env` on top of a cleared environment (plus PATH and
     /// RUST_LOG, which `env` may override), so a developer's own `.env` or shell variables
     /// cannot leak into it, then waits for `GET {base_url}{probe}` (e.g. `ready`) to answer 200.
+    /// [`DEFAULT_LOGGING`] in `env` leaves RUST_LOG unset: the binary's own default filter.
     pub async fn start_program(
         name: &str,
         program: PathBuf,
@@ -244,7 +245,14 @@ impl ServiceProcess {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
             )
-            .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
+            .envs(env.iter().map(|(key, value)| (*key, value.as_str())));
+        if env
+            .iter()
+            .any(|(key, value)| (*key, value) == (DEFAULT_LOGGING.0, &DEFAULT_LOGGING.1))
+        {
+            command.env_remove("RUST_LOG");
+        }
+        command
             .current_dir(workdir)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
@@ -295,6 +303,13 @@ impl ServiceProcess {
         self.child.id()
     }
 
+    /// How many bytes the process has written to its log (stdout and stderr) so far.
+    pub fn log_bytes(&self) -> anyhow::Result<u64> {
+        Ok(std::fs::metadata(&self.log)
+            .with_context(|| format!("reading the size of {}", self.log.display()))?
+            .len())
+    }
+
     /// The last lines the process wrote, for failure messages.
     pub fn log_tail(&self) -> String {
         log_tail(&self.log)
@@ -314,6 +329,10 @@ fn log_tail(log: &std::path::Path) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
+
+/// An `env` entry that leaves RUST_LOG unset for the child, so it logs at its own default
+/// level (what a user who sets nothing sees), whatever the parent's RUST_LOG.
+pub const DEFAULT_LOGGING: (&str, String) = ("RUST_LOG", String::new());
 
 /// How long a service binary may take to be ready.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -349,6 +368,16 @@ impl ProcessStack {
         binary_of: impl Fn(&str) -> anyhow::Result<PathBuf>,
         extra_env: &[(&'static str, String)],
     ) -> anyhow::Result<Self> {
+        Self::start_within(binary_of, extra_env, READY_WITHIN).await
+    }
+
+    /// [`ProcessStack::start_with`], each service given `ready_within` to be ready (a
+    /// binary under valgrind needs far longer than 30 s to make its keys).
+    pub async fn start_within(
+        binary_of: impl Fn(&str) -> anyhow::Result<PathBuf>,
+        extra_env: &[(&'static str, String)],
+        ready_within: Duration,
+    ) -> anyhow::Result<Self> {
         let [idp_port, api_port, mcp_port] = free_ports::<3>()?;
         let issuer = format!("http://127.0.0.1:{idp_port}/");
         let api_url = format!("http://127.0.0.1:{api_port}/");
@@ -379,7 +408,7 @@ impl ProcessStack {
             let url = Url::parse(url);
             let env = env.clone();
             async move {
-                ServiceProcess::start_program(name, program?, url?, probe, &env, READY_WITHIN).await
+                ServiceProcess::start_program(name, program?, url?, probe, &env, ready_within).await
             }
         };
         let idp = start("fake-auth0", &issuer, "health", &idp_env).await?;

@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use upstream_api::{App, Cli, Command, Config};
 
+/// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
+/// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal; the environment and flags still apply.
@@ -19,10 +24,7 @@ async fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = command {
         return service_kit::healthcheck(config.listen).await;
     }
-    service_kit::init_tracing(
-        log_format,
-        "upstream_api=info,bearer_auth=info,tower_http=info",
-    );
+    service_kit::init_tracing(log_format, &["upstream_api", "bearer_auth", "service_kit"]);
     service_kit::serve_until_signal(
         "upstream-api",
         App::build(config).await,

@@ -7,7 +7,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use bearer_auth::{Authenticated, BearerAuthLayer, Challenge, Verifier};
 use serde_json::json;
-use tower_http::trace::TraceLayer;
 
 /// The permission `GET /api/private-scope` requires, in the token's `scope` (an Auth0
 /// `permissions` claim alone does not grant it: `bearer_auth::Access`).
@@ -59,15 +58,15 @@ pub(crate) fn router(verifier: Verifier) -> Router {
         .route("/api/private-scope", get(private_scope))
         // route_layer, so a wrong method still gets 405 and not a challenge.
         .route_layer(auth);
-    Router::new()
+    let router = Router::new()
         .route("/api/public", get(public))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .merge(protected)
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .with_state(state)
-        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    service_kit::with_access_log(router)
 }
 
 async fn private_scope(

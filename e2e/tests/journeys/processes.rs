@@ -79,3 +79,59 @@ async fn a_bad_setting_stops_start_up_with_a_message_naming_the_variable() -> an
     );
     Ok(())
 }
+
+/// What the three binaries write at their default log level while they serve: nothing per
+/// request. 1,000 calls — 500 stateless `greet`s (through all three services) and 500
+/// `whoami`s in a session — may add fewer than 1,000 bytes to their logs together: less
+/// than a byte per call, where a single log line is a hundred and more (rmcp alone logged
+/// about 1.2 KB per stateless request at `info`).
+#[tokio::test]
+async fn a_thousand_calls_at_the_default_log_level_add_almost_nothing_to_the_logs()
+-> anyhow::Result<()> {
+    const CALLS_PER_ERA: usize = 500;
+    const MOST_BYTES: u64 = 1_000;
+    let processes = ProcessStack::start_with(binary, &[e2e::process::DEFAULT_LOGGING]).await?;
+    let http = reqwest::Client::new();
+    let endpoint = processes.mcp_endpoint();
+    let token = processes.token_for(&http, DemoUser::Admin).await?;
+    let stateless = StatelessMcp::new(http, endpoint.clone()).with_token(token.clone());
+    let session = e2e::mcp::connect_session(&endpoint, &token).await?;
+    // The first greet exchanges the token and opens connections: once, not per request.
+    let first = stateless
+        .call_tool("greet", json!({ "name": "quiet" }))
+        .await?;
+    assert!(!first.is_error, "greet failed: {}", first.text);
+    let logged = || -> anyhow::Result<u64> {
+        processes
+            .services()
+            .iter()
+            .map(|service| service.log_bytes())
+            .sum()
+    };
+    let before = logged()?;
+
+    for _ in 0..CALLS_PER_ERA {
+        let greeting = stateless
+            .call_tool("greet", json!({ "name": "quiet" }))
+            .await?;
+        assert!(!greeting.is_error, "greet failed: {}", greeting.text);
+        let whoami = e2e::mcp::session_call_tool(&session, "whoami", json!({})).await?;
+        assert!(!whoami.is_error, "whoami failed: {}", whoami.text);
+    }
+
+    let added = logged()? - before;
+    let tails: Vec<String> = processes
+        .services()
+        .iter()
+        .map(|service| format!("--- {} ---\n{}", service.name(), service.log_tail()))
+        .collect();
+    assert!(
+        added < MOST_BYTES,
+        "{} calls at the default log level added {added} bytes to the services' logs; they end \
+         with:\n{}",
+        2 * CALLS_PER_ERA,
+        tails.join("\n")
+    );
+    session.cancel().await?;
+    processes.stop().await
+}

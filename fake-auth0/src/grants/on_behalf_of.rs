@@ -153,7 +153,7 @@ pub(crate) fn exchange(
     {
         response.scope = None;
     }
-    tracing::info!(
+    tracing::debug!(
         client_id,
         user_id = user.user_id,
         audience = api.identifier,

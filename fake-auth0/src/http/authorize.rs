@@ -430,7 +430,7 @@ fn issue_code(state: &AppState, transaction: LoginTransaction) -> Response {
         now + CODE_LIFETIME,
         now,
     );
-    tracing::info!(client_id = %transaction.client_id, "authorization code issued");
+    tracing::debug!(client_id = %transaction.client_id, "authorization code issued");
     redirect_to_client(
         state,
         &transaction.redirect_uri,

@@ -1,7 +1,7 @@
 //! Every route of the tenant at Auth0's paths, with the layers they share: CORS on the
-//! routes browser-based clients call cross-origin, the body size limit, and a trace span
-//! per request that names the endpoint and never the query string or body (they may hold
-//! codes, secrets or tokens).
+//! routes browser-based clients call cross-origin, the body size limit, and the access log
+//! (`service_kit::with_access_log`: off by default; it names the endpoint and never the
+//! query string or body, which may hold codes, secrets or tokens).
 
 use std::sync::Arc;
 
@@ -10,7 +10,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use http::Method;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::TraceLayer;
 
 use super::body::MAX_BODY_BYTES;
 use super::control::ControlToken;
@@ -44,7 +43,7 @@ pub(crate) fn routes(state: Arc<AppState>, control: Option<(Tenant, ControlToken
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .layer(cors);
-    Router::new()
+    let router = Router::new()
         .route("/authorize", get(authorize::authorize))
         .route(
             "/u/login",
@@ -60,15 +59,6 @@ pub(crate) fn routes(state: Arc<AppState>, control: Option<(Tenant, ControlToken
             Some((initial, token)) => control::router(Arc::clone(&state), initial, token),
             None => Router::new(),
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path()
-                )
-            }),
-        )
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    service_kit::with_access_log(router.with_state(state))
 }

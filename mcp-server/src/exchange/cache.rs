@@ -107,8 +107,8 @@ impl CacheCounters {
     /// The counters, in `metrics`.
     pub(crate) fn new(metrics: &Metrics) -> Self {
         Self {
-            hits: metrics.counter(names::EXCHANGE_CACHE, &[("result", "hit".to_owned())]),
-            misses: metrics.counter(names::EXCHANGE_CACHE, &[("result", "miss".to_owned())]),
+            hits: metrics.counter(names::EXCHANGE_CACHE, &[("result", "hit")]),
+            misses: metrics.counter(names::EXCHANGE_CACHE, &[("result", "miss")]),
         }
     }
 }

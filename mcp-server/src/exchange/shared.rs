@@ -53,11 +53,8 @@ pub(super) struct SharedCounters {
 impl SharedCounters {
     /// The counters, in `metrics`.
     pub(super) fn new(metrics: &Metrics) -> Self {
-        let counter = |result: &str| {
-            metrics.counter(
-                names::EXCHANGE_SHARED_CACHE,
-                &[("result", result.to_owned())],
-            )
+        let counter = |result: &'static str| {
+            metrics.counter(names::EXCHANGE_SHARED_CACHE, &[("result", result)])
         };
         Self {
             hits: counter("hit"),

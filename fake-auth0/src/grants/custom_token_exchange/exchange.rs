@@ -128,7 +128,7 @@ pub(crate) fn exchange(
     issuance.actor = actor_sub.as_deref().map(Actor::new);
     issuance.issued_token_type = Some(ACCESS_TOKEN_TYPE);
     let response = issue(state, &tenant_snapshot, issuance)?;
-    tracing::info!(
+    tracing::debug!(
         client_id,
         profile = profile.id,
         user_id,

@@ -28,6 +28,9 @@
 //! - `exchange/`: the token exchange and its cache (see its docs).
 //! - `upstream`: the upstream API client; `outbound`: the token-carrying HTTP client.
 //!
+//! For the fuzz targets only (feature `fuzzing`, hidden):
+//! - `fuzzing`: the gate's JSON-RPC peeks and the token endpoint answer's checks.
+//!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
 //! (`era`, `caller`, `permissions`, `greet`) → (`exchange`, `upstream`) → (`outbound`,
 //! `metrics`).
@@ -60,6 +63,10 @@ mod permissions;
 mod router;
 mod tools;
 pub mod upstream;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use app::{App, StartError};
 pub use auth::MAX_BODY_BYTES;

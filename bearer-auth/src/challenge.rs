@@ -363,7 +363,10 @@ mod tests {
                 pair("scope", "x"),
             ])
         );
-        assert_eq!(params(r#"bearer realm="x""#), Some(vec![pair("realm", "x")]));
+        assert_eq!(
+            params(r#"bearer realm="x""#),
+            Some(vec![pair("realm", "x")])
+        );
         for refused in [
             "Basic realm=\"x\"",
             "Bearer abc==",

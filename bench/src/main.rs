@@ -5,12 +5,16 @@
 //! The stack (fake-auth0, upstream-api, mcp-server: `stack::TestStack`) and the no-op floor
 //! server run on this process's main Tokio runtime; the load driver runs on a second runtime,
 //! so the two are scheduled by the kernel as two processes would be — on the same cores.
+//!
+//! `cargo run --release -p bench -- soak` runs the soak instead (`soak`): the release
+//! binaries under a long steady load, their memory and descriptors sampled over time.
 
 mod cpu;
 mod load;
 mod processes;
 mod report;
 mod rss;
+mod soak;
 mod workloads;
 
 use std::net::SocketAddr;
@@ -61,6 +65,17 @@ struct Cli {
     /// Skip fake-auth0's token endpoint figures.
     #[arg(long, env = "BENCH_SKIP_IDP")]
     skip_idp: bool,
+    /// Another mode instead of the benchmark.
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Mode {
+    /// The three release binaries under a steady load for a long time (10 min by default):
+    /// errors, RSS, open file descriptors and threads of each service over time, into
+    /// soak.json, soak.csv and soak.svg.
+    Soak(soak::SoakArgs),
 }
 
 /// One row family of the chain table.
@@ -216,6 +231,11 @@ async fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("building the driver runtime")?;
+    if let Some(Mode::Soak(args)) = &cli.mode {
+        let outcome = soak::run(args, &cli.out, &driver).await;
+        driver.shutdown_background();
+        return outcome;
+    }
     let settings = json!({
         "duration_s": cli.duration_secs,
         "warmup_ms": cli.warmup_ms,

@@ -90,6 +90,7 @@ pub fn tool_call(
         tokens: pool,
         session,
         expect: Expect::McpResult,
+        live: None,
     })
 }
 
@@ -152,6 +153,7 @@ fn form_workload(body: &str, expect: &'static str) -> Workload {
         tokens: None,
         session: None,
         expect: Expect::Contains(expect),
+        live: None,
     }
 }
 

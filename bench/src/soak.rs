@@ -499,7 +499,7 @@ impl SoakResults {
                 )
             })
             .collect();
-        let panel_specs: [(&str, &str, Vec<Vec<(f64, f64)>>, bool); 3] = [
+        let panel_specs = [
             ("resident memory (VmRSS) per service", "MB", rss, true),
             ("open file descriptors per service", "fds", fds, true),
             (

@@ -214,13 +214,6 @@ impl Bench {
     }
 }
 
-fn addr_of(url: &url::Url) -> anyhow::Result<SocketAddr> {
-    url.socket_addrs(|| None)?
-        .into_iter()
-        .next()
-        .context("a service URL without an address")
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -280,7 +273,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
         .context("starting the On-Behalf-Of stack")?;
 
     let (floor_addr, stop_floor) = workloads::spawn_floor().await?;
-    let idp_addr = addr_of(&stack.idp_url)?;
+    let idp_addr = processes::addr_of(&stack.idp_url)?;
     let admin = stack.token_for(DemoUser::Admin).await?;
     let obo_admin = obo_stack.token_for(DemoUser::Admin).await?;
 
@@ -369,7 +362,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 .point(
                     scenario.name,
                     era_name(scenario.era),
-                    addr_of(&target.mcp_url)?,
+                    processes::addr_of(&target.mcp_url)?,
                     workload,
                     concurrency,
                 )
@@ -482,7 +475,7 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
     let (tokens, _) =
         workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;
     let token = &tokens[0];
-    let mcp_addr = addr_of(&stack.mcp.base_url)?;
+    let mcp_addr = processes::addr_of(&stack.mcp.base_url)?;
     let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);
     let arguments = json!({ "name": "bench" });
     let mut steps = Vec::new();

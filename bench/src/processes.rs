@@ -8,6 +8,14 @@ use anyhow::Context as _;
 use serde::Serialize;
 use stack::process::{ProcessStack, ServiceProcess};
 
+/// The socket address of a service's URL (loopback, so no lookup).
+pub fn addr_of(url: &url::Url) -> anyhow::Result<std::net::SocketAddr> {
+    url.socket_addrs(|| None)?
+        .into_iter()
+        .next()
+        .context("a service URL without an address")
+}
+
 /// Resident memory of a service now, MB (`VmRSS` of `/proc/<pid>/status`).
 pub fn rss_mb(service: &ServiceProcess) -> Option<f64> {
     let pid = service.pid()?;

@@ -137,8 +137,8 @@ pub async fn run(
         workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;
     let token = &tokens[0];
     let arguments = json!({ "name": "soak" });
-    let mcp = crate::addr_of(&stack.mcp.base_url)?;
-    let idp = crate::addr_of(&stack.idp.base_url)?;
+    let mcp = processes::addr_of(&stack.mcp.base_url)?;
+    let idp = processes::addr_of(&stack.idp.base_url)?;
     let session_clients = args.clients / 8;
     let exchange_clients = args.clients / 8;
     let lanes = vec![

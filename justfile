@@ -71,3 +71,19 @@ up-prebuilt:
 # Stop the containers and remove their volumes.
 down:
     {{compose}} down -v
+
+# Every fuzz target for 20 s each (cargo-fuzz, libFuzzer; installed by the script when
+# missing), as CI runs it. fuzz/README.md says how it works on a stable toolchain.
+fuzz:
+    fuzz/run smoke
+
+# Every fuzz target for 10 minutes each (FUZZ_LONG_SECS to change it); prints executions and
+# crashes per target into fuzz/target/summary-long.txt.
+fuzz-long *TARGETS:
+    fuzz/run long {{TARGETS}}
+
+# The soak (not in CI): the release binaries under 256 clients for 10 minutes, with errors,
+# RSS, open descriptors and threads of each service over time in bench-results/soak.*.
+soak *ARGS:
+    cargo build --release -p fake-auth0 -p upstream-api -p mcp-server -p bench
+    cargo run --release -p bench -- soak {{ARGS}}

@@ -206,6 +206,63 @@ impl IntoResponse for Challenge {
     }
 }
 
+/// The auth-params of a `Bearer` challenge (RFC 9110 §11.6.1), in order, values unquoted
+/// and unescaped: the inverse of [`Challenge::www_authenticate`], for clients and tests that
+/// read a challenge. `None` when `value` is not one `Bearer` challenge of auth-params (a
+/// token68, a second challenge, an unterminated quoted-string, a name that is not a token).
+pub fn bearer_challenge_params(value: &str) -> Option<Vec<(String, String)>> {
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut params = Vec::new();
+    let mut rest = rest.trim_start_matches([' ', '\t']);
+    while !rest.is_empty() {
+        let name_end = rest.find(|c: char| !c.is_ascii() || !is_tchar(c as u8))?;
+        let (name, after) = rest.split_at(name_end);
+        let after = after.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+        let after = after.trim_start_matches([' ', '\t']);
+        if name.is_empty() {
+            return None;
+        }
+        let (param_value, after) = match after.strip_prefix('"') {
+            Some(quoted) => read_quoted(quoted)?,
+            None => {
+                let end = after
+                    .find(|c: char| !c.is_ascii() || !is_tchar(c as u8))
+                    .unwrap_or(after.len());
+                if end == 0 {
+                    return None;
+                }
+                (after[..end].to_owned(), &after[end..])
+            }
+        };
+        params.push((name.to_owned(), param_value));
+        let after = after.trim_start_matches([' ', '\t']);
+        rest = match after.strip_prefix(',') {
+            Some(next) => next.trim_start_matches([' ', '\t', ',']),
+            None if after.is_empty() => after,
+            None => return None,
+        };
+    }
+    Some(params)
+}
+
+/// The rest of a quoted-string after its opening `"`: the unescaped text and what follows
+/// the closing `"`, or `None` when it never closes.
+fn read_quoted(text: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next()?.1),
+            '"' => return Some((value, &text[at + 1..])),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
 /// Writes `raw` as the inside of a quoted-string: `"` and `\` escaped, control characters
 /// dropped, and anything beyond ASCII replaced (header values are ASCII in practice).
 fn push_escaped(out: &mut String, raw: &str) {
@@ -294,9 +351,98 @@ mod tests {
     }
 
     #[test]
+    fn a_challenge_reads_back_into_its_params() {
+        let params = |value: &str| bearer_challenge_params(value);
+        let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+        assert_eq!(params("Bearer"), Some(vec![]));
+        assert_eq!(
+            params(r#"Bearer error="invalid_token", error_description="a \"b\" \\ c",scope=x"#),
+            Some(vec![
+                pair("error", "invalid_token"),
+                pair("error_description", r#"a "b" \ c"#),
+                pair("scope", "x"),
+            ])
+        );
+        assert_eq!(
+            params(r#"bearer realm="x""#),
+            Some(vec![pair("realm", "x")])
+        );
+        for refused in [
+            "Basic realm=\"x\"",
+            "Bearer abc==",
+            "Bearer a=\"open",
+            "Bearer a=\"x\" b=\"y\"",
+            "Bearer =x",
+            "Bearer a=",
+        ] {
+            assert_eq!(params(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
     fn unavailable_keys_are_a_503_not_a_401() {
         let challenge = Challenge::invalid_token(&TokenError::KeysUnavailable);
         assert_eq!(challenge.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(challenge.www_authenticate().is_none());
+    }
+}
+
+/// Properties: reading a written challenge back gives its parameters as written.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What a value looks like once written: controls dropped, non-ASCII as `?`.
+    fn as_written(raw: &str) -> String {
+        let mut out = String::new();
+        push_escaped(&mut out, raw);
+        out.push('"');
+        let (value, rest) = read_quoted(&out).expect("closed");
+        assert!(rest.is_empty());
+        value
+    }
+
+    /// An RFC 9110 token, for parameter names.
+    fn token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
+    }
+
+    proptest! {
+        #[test]
+        fn a_written_challenge_reads_back_as_written(
+            description in any::<String>(),
+            params in proptest::collection::btree_map(token(), any::<String>(), 0..5),
+        ) {
+            let mut challenge = Challenge::invalid_request(&description);
+            let mut expected = vec![
+                ("error".to_owned(), "invalid_request".to_owned()),
+                ("error_description".to_owned(), as_written(&description)),
+            ];
+            let mut seen: Vec<String> = vec!["error".to_owned(), "error_description".to_owned()];
+            for (name, value) in &params {
+                if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                    continue;
+                }
+                seen.push(name.clone());
+                challenge = challenge.with_param(name, value);
+                expected.push((name.clone(), as_written(value)));
+            }
+            let header = challenge.www_authenticate().expect("a 401 has a challenge");
+            let header = header.to_str().expect("visible ASCII");
+            prop_assert_ne!(header, "Bearer", "escaping fell back to the bare challenge");
+            prop_assert_eq!(bearer_challenge_params(header), Some(expected));
+        }
+
+        #[test]
+        fn escaping_keeps_every_visible_ascii_character(value in "[ -~]{0,40}") {
+            prop_assert_eq!(as_written(&value), value);
+        }
+
+        #[test]
+        fn reading_any_header_value_never_panics(value in any::<String>()) {
+            let _ = bearer_challenge_params(&value);
+        }
     }
 }

@@ -177,7 +177,11 @@ impl IssuerMetadata {
     }
 
     /// Checks a fetched document (see the module docs) and types its endpoints.
-    fn parse(issuer: &Issuer, url: &str, body: Vec<u8>) -> Result<IssuerMetadata, DiscoveryError> {
+    pub(crate) fn parse(
+        issuer: &Issuer,
+        url: &str,
+        body: Vec<u8>,
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         let Ok(fields) = serde_json::from_slice::<Map<String, Value>>(&body) else {
             return Err(DiscoveryError::NotAnObject {
                 url: url.to_owned(),

@@ -78,17 +78,22 @@ pub(crate) async fn fetch_key_set(
     limits: FetchLimits,
 ) -> Result<KeySet, FetchError> {
     let answer = get_bounded(http, jwks_uri.as_str(), limits).await?;
-    let raw: RawJwkSet =
-        serde_json::from_slice(&answer.body).map_err(|source| FetchError::Json {
-            url: jwks_uri.to_string(),
-            source,
-        })?;
+    parse_key_set(jwks_uri.as_str(), &answer.body)
+}
+
+/// Parses a downloaded JWKS (`url` only names it in errors): the usable signing keys by
+/// `kid`, and the fingerprint of what was published.
+pub(crate) fn parse_key_set(url: &str, body: &[u8]) -> Result<KeySet, FetchError> {
+    let raw: RawJwkSet = serde_json::from_slice(body).map_err(|source| FetchError::Json {
+        url: url.to_owned(),
+        source,
+    })?;
     let fingerprint = serde_json::to_vec(&raw.keys)
         .map(|bytes| Sha256::digest(bytes).into())
         .unwrap_or_default();
     let keys = parse_keys(raw.keys);
     if keys.is_empty() {
-        return Err(FetchError::NoUsableKeys(jwks_uri.to_string()));
+        return Err(FetchError::NoUsableKeys(url.to_owned()));
     }
     Ok(KeySet {
         keys,

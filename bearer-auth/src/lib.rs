@@ -104,6 +104,8 @@
 //! - `challenge`: [`Challenge`]; `middleware`: [`BearerAuthLayer`] and [`Authenticated`].
 //! - `testkit` (feature `testkit`): signing keys, a counting JWKS server and a
 //!   `ManualClock` for tests.
+//! - `fuzzing` (feature `fuzzing`, hidden): the private parsers and an offline verifier,
+//!   for the fuzz targets in `fuzz/` only.
 //!
 //! Imports go one way: `middleware` → (`verifier`, `challenge`, `token`); `verifier` →
 //! (`jwks`, `config`, `token`, `error`); `jwks` → `discovery` → `issuer`; `config` →
@@ -117,7 +119,8 @@
 //! [`BearerAuthLayer`] (with its [`BearerAuthService`]), [`Authenticated`] and
 //! [`bearer_token`] (the MCP server reads the raw token with it to exchange it);
 //! [`Challenge`], whose accessors let a server that refuses on its own shape or inspect
-//! the answer. [`discovery`] is public because the MCP server's token exchange and its
+//! the answer, and [`bearer_challenge_params`], which reads a challenge back (its inverse).
+//! [`discovery`] is public because the MCP server's token exchange and its
 //! re-served authorization server metadata fetch the issuer's metadata through it.
 //! `testkit` is public behind its feature for the tests of this and other crates. The key
 //! cache, JWK parsing and the fetch helpers are private.
@@ -136,7 +139,11 @@ mod verifier;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use challenge::Challenge;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use challenge::{Challenge, bearer_challenge_params};
 pub use clock::{Clock, SystemClock};
 pub use config::{JwksSettings, VerifierConfig};
 pub use error::TokenError;

@@ -101,6 +101,15 @@ impl Verifier {
     /// exponential backoff while the service runs and reports not ready.
     /// Must be called inside a Tokio runtime.
     pub fn new(config: VerifierConfig, http: reqwest::Client) -> Verifier {
+        let verifier = Verifier::unstarted(config, http);
+        let task = tokio::spawn(background_refresh(Arc::downgrade(&verifier.inner)));
+        let _ = verifier.inner.task.set(task.abort_handle());
+        verifier
+    }
+
+    /// The verifier without its background discovery and refresh: no keys until someone
+    /// installs them (the fuzz targets, which must not touch the network).
+    fn unstarted(config: VerifierConfig, http: reqwest::Client) -> Verifier {
         let algorithms: Vec<Algorithm> = config
             .algorithms
             .iter()
@@ -150,9 +159,16 @@ impl Verifier {
             task: OnceLock::new(),
             config,
         });
-        let task = tokio::spawn(background_refresh(Arc::downgrade(&inner)));
-        let _ = inner.task.set(task.abort_handle());
         Verifier { inner }
+    }
+
+    /// A verifier that never fetches: `keys` are its key set for good, and a token naming
+    /// another `kid` is refused as if the IdP were unreachable. For the fuzz targets.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn offline(config: VerifierConfig, keys: KeySet) -> Verifier {
+        let verifier = Verifier::unstarted(config, reqwest::Client::new());
+        verifier.inner.install(Arc::new(keys));
+        verifier
     }
 
     /// True once signing keys are loaded and not older than `max_stale`.

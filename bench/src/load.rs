@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -138,6 +138,48 @@ pub struct Workload {
     pub session: Option<SessionSetup>,
     /// How an answer is judged.
     pub expect: Expect,
+    /// Counters updated after every call, warm-up included, for whoever watches a long run
+    /// while it goes (the soak); `None` for the measured points.
+    pub live: Option<Arc<LiveCounts>>,
+}
+
+/// Calls and failures so far, shared by every client of a run.
+#[derive(Debug, Default)]
+pub struct LiveCounts {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+impl LiveCounts {
+    fn record(&self, result: &anyhow::Result<()>) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) = result {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            self.first_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// Calls completed so far (successes and failures).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Calls that failed so far.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// The first failure, if any.
+    pub fn first_error(&self) -> Option<String> {
+        self.first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// How long and how wide one measurement point is.
@@ -449,6 +491,9 @@ async fn client_loop(
         )
         .await;
         let ended = Instant::now();
+        if let Some(live) = &workload.live {
+            live.record(&result);
+        }
         let counted = started >= measure_from && ended <= until;
         if counted {
             let micros =

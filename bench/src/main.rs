@@ -5,6 +5,9 @@
 //! The stack (fake-auth0, upstream-api, mcp-server: `stack::TestStack`) and the no-op floor
 //! server run on this process's main Tokio runtime; the load driver runs on a second runtime,
 //! so the two are scheduled by the kernel as two processes would be — on the same cores.
+//!
+//! `cargo run --release -p bench -- soak` runs the soak instead (`soak`): the release
+//! binaries under a long steady load, their memory and descriptors sampled over time.
 
 mod cpu;
 mod instructions;
@@ -12,6 +15,7 @@ mod load;
 mod processes;
 mod report;
 mod rss;
+mod soak;
 mod workloads;
 
 use std::net::SocketAddr;
@@ -27,7 +31,7 @@ use stack::{DemoUser, TestStack};
 
 use crate::load::{Measured, Shape, TokenPool, Workload};
 use crate::report::{Machine, Point, ProcessPhase, Results, TargetCheck};
-use crate::workloads::{Era, addr_of};
+use crate::workloads::Era;
 
 /// mimalloc instead of glibc's allocator: malloc and free were about a quarter of the
 /// instructions of a tool call (callgrind; BENCHMARKS.md, "Instructions per call").
@@ -74,6 +78,17 @@ struct Cli {
     /// Counted calls per scenario of `--instructions` (the token exchange counts a fifth).
     #[arg(long, env = "BENCH_INSTRUCTION_CALLS", default_value_t = 1000)]
     instruction_calls: usize,
+    /// Another mode instead of the benchmark.
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Mode {
+    /// The three release binaries under a steady load for a long time (10 min by default):
+    /// errors, RSS, open file descriptors and threads of each service over time, into
+    /// soak.json, soak.csv and soak.svg.
+    Soak(soak::SoakArgs),
 }
 
 /// One row family of the chain table.
@@ -234,6 +249,11 @@ async fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("building the driver runtime")?;
+    if let Some(Mode::Soak(args)) = &cli.mode {
+        let outcome = soak::run(args, &cli.out, &driver).await;
+        driver.shutdown_background();
+        return outcome;
+    }
     let settings = json!({
         "duration_s": cli.duration_secs,
         "warmup_ms": cli.warmup_ms,
@@ -278,7 +298,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
         .context("starting the On-Behalf-Of stack")?;
 
     let (floor_addr, stop_floor) = workloads::spawn_floor().await?;
-    let idp_addr = addr_of(&stack.idp_url)?;
+    let idp_addr = workloads::addr_of(&stack.idp_url)?;
     let admin = stack.token_for(DemoUser::Admin).await?;
     let obo_admin = obo_stack.token_for(DemoUser::Admin).await?;
 
@@ -367,7 +387,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 .point(
                     scenario.name,
                     era_name(scenario.era),
-                    addr_of(&target.mcp_url)?,
+                    workloads::addr_of(&target.mcp_url)?,
                     workload,
                     concurrency,
                 )
@@ -480,7 +500,7 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
     let (tokens, _) =
         workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;
     let token = &tokens[0];
-    let mcp_addr = addr_of(&stack.mcp.base_url)?;
+    let mcp_addr = workloads::addr_of(&stack.mcp.base_url)?;
     let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);
     let arguments = json!({ "name": "bench" });
     let mut steps = Vec::new();

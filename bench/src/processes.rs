@@ -14,6 +14,19 @@ pub fn rss_mb(service: &ServiceProcess) -> Option<f64> {
     crate::rss::rss_mb_of(&format!("/proc/{pid}/status"))
 }
 
+/// Threads of a service now (`Threads` of `/proc/<pid>/status`).
+pub fn threads(service: &ServiceProcess) -> Option<u64> {
+    let pid = service.pid()?;
+    crate::rss::threads_of(&format!("/proc/{pid}/status"))
+}
+
+/// Open file descriptors of a service now (the entries of `/proc/<pid>/fd`): sockets,
+/// files, pipes and eventfds alike, so a leak of any of them shows.
+pub fn open_fds(service: &ServiceProcess) -> Option<usize> {
+    let pid = service.pid()?;
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
 /// CPU seconds a service has used so far (`utime + stime` of `/proc/<pid>/stat`).
 pub fn cpu_s(service: &ServiceProcess) -> Option<f64> {
     let pid = service.pid()?;

@@ -98,6 +98,7 @@ pub fn tool_call(
         tokens: pool,
         session,
         expect: Expect::McpResult,
+        live: None,
     })
 }
 
@@ -161,6 +162,7 @@ fn form_workload(body: &str, expect: &'static str) -> Workload {
         tokens: None,
         session: None,
         expect: Expect::Contains(expect),
+        live: None,
     }
 }
 

@@ -21,13 +21,18 @@
 //! [`App`] and [`Config`] (with [`Cli`]) start a tenant; [`model`] is a tenant file's
 //! schema; [`keys`] and [`tls`] are public for the benchmarks and for tests that trust the
 //! local CA; [`serve`] and [`router`] remain for callers that start a tenant in a task or
-//! drive it in process. Everything else is `pub(crate)`.
+//! drive it in process. Everything else is `pub(crate)`, except `fuzzing` (feature
+//! `fuzzing`, hidden), the entry points of the fuzz targets in `fuzz/`.
 
 mod app;
 pub mod config;
 pub mod keys;
 pub mod model;
 pub mod tls;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 mod grants;
 mod http;

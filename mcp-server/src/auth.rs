@@ -299,7 +299,7 @@ struct PeekParams<'a> {
 /// The first `tools/call` (alone or in a batch) of a known tool whose scope `token` lacks
 /// while a step-up may help, with the refusal and the request's `id`. Calls the user has
 /// no permission for pass, as do bodies that are not JSON-RPC: rmcp answers them.
-fn step_up_needed(body: &[u8], token: &VerifiedToken) -> Option<(Refusal, RpcId)> {
+pub(crate) fn step_up_needed(body: &[u8], token: &VerifiedToken) -> Option<(Refusal, RpcId)> {
     let check = |peek: Peek<'_>| {
         if peek.method.as_deref() != Some("tools/call") {
             return None;
@@ -369,7 +369,7 @@ fn headers_rule_out_step_up(headers: &HeaderMap, token: &VerifiedToken) -> bool 
 }
 
 /// The `id` of a single JSON-RPC request, if it has one.
-fn request_id(body: &[u8]) -> RpcId {
+pub(crate) fn request_id(body: &[u8]) -> RpcId {
     serde_json::from_slice::<Peek<'_>>(body).ok()?.id
 }
 

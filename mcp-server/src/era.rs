@@ -81,7 +81,7 @@ struct InitializeParams {
 }
 
 /// The `protocolVersion` an `initialize` request asks for.
-fn initialize_version(body: &[u8]) -> Option<String> {
+pub(crate) fn initialize_version(body: &[u8]) -> Option<String> {
     let request: Initialize = serde_json::from_slice(body).ok()?;
     (request.method == "initialize").then_some(request.params.protocol_version)
 }

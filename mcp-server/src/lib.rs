@@ -33,6 +33,9 @@
 //! - `shared_state`: the Redis connection several replicas share (`MCP_REDIS_URL`) and
 //!   whether it is up.
 //!
+//! For the fuzz targets only (feature `fuzzing`, hidden):
+//! - `fuzzing`: the gate's JSON-RPC peeks and the token endpoint answer's checks.
+//!
 //! Imports go one way: `app` → `router` → (`auth`, `discovery`, `ops`, `tools`) →
 //! (`sessions`, `session_store`, `era`, `caller`, `permissions`, `greet`) → (`exchange`,
 //! `upstream`) → (`outbound`, `shared_state`, `metrics`).
@@ -69,6 +72,10 @@ mod sessions;
 pub mod shared_state;
 mod tools;
 pub mod upstream;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use app::{App, StartError};
 pub use auth::MAX_BODY_BYTES;

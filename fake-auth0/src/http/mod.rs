@@ -29,3 +29,6 @@ mod userinfo;
 
 pub use control::ControlToken;
 pub(crate) use router::routes;
+
+#[cfg(feature = "fuzzing")]
+pub(crate) use body::parse_body;

@@ -127,3 +127,71 @@ mod tests {
         assert!(FormParams::from_json(b"[").is_err());
     }
 }
+
+/// Properties: a body as clients encode it (serde_urlencoded, which reqwest's `.form` uses;
+/// or JSON) parses back into the parameters they sent.
+#[cfg(test)]
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn parsed(params: &FormParams) -> BTreeMap<String, String> {
+        params
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn a_form_body_parses_back_into_its_non_empty_parameters(
+            sent in proptest::collection::btree_map(any::<String>(), any::<String>(), 0..8),
+        ) {
+            let body = serde_urlencoded::to_string(&sent).expect("strings encode");
+            let params = FormParams::parse_urlencoded(body.as_bytes()).expect("a valid form");
+            let expected: BTreeMap<String, String> =
+                sent.into_iter().filter(|(_, value)| !value.is_empty()).collect();
+            prop_assert_eq!(parsed(&params), expected);
+        }
+
+        #[test]
+        fn a_json_body_parses_back_into_the_same_parameters_as_the_form(
+            sent in proptest::collection::btree_map(any::<String>(), any::<String>(), 0..8),
+        ) {
+            let form = serde_urlencoded::to_string(&sent).expect("strings encode");
+            let json = serde_json::to_vec(&sent).expect("strings encode");
+            let from_form = FormParams::parse_urlencoded(form.as_bytes()).expect("a valid form");
+            let from_json = FormParams::from_json(&json).expect("a JSON object of strings");
+            prop_assert_eq!(parsed(&from_form), parsed(&from_json));
+        }
+
+        #[test]
+        fn a_parameter_sent_twice_is_refused_whatever_its_values(
+            name in any::<String>(),
+            first in any::<String>(),
+            second in any::<String>(),
+        ) {
+            let body = serde_urlencoded::to_string([(&name, &first), (&name, &second)])
+                .expect("strings encode");
+            let error = FormParams::parse_urlencoded(body.as_bytes()).unwrap_err();
+            prop_assert_eq!(error.description, format!("Parameter {name} must not be repeated"));
+        }
+
+        #[test]
+        fn a_scope_splits_into_its_distinct_words_in_order(
+            words in proptest::collection::vec("[!#-\\[\\]-~]{1,8}", 0..8),
+        ) {
+            let scope = words.join(" ");
+            let mut distinct: Vec<String> = Vec::new();
+            for word in words {
+                if !distinct.contains(&word) {
+                    distinct.push(word);
+                }
+            }
+            prop_assert_eq!(split_scope(&scope), distinct);
+        }
+    }
+}

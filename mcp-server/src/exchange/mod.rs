@@ -54,4 +54,6 @@ pub use config::ExchangeConfig;
 pub use error::{ExchangeError, Stage};
 pub use exchanger::TokenExchanger;
 pub use grant::{ACCESS_TOKEN_TYPE, ExchangeGrant, ExchangeKind, ExchangeMode};
+#[cfg(feature = "fuzzing")]
+pub(crate) use response::process_token_response;
 pub use token::{AccessToken, ExchangedToken};

@@ -206,33 +206,8 @@ pub fn tool_names(tools: &[rmcp::model::Tool]) -> Vec<String> {
 
 /// The value of `name` in a `WWW-Authenticate` challenge, unquoted.
 pub fn challenge_param(challenge: &str, name: &str) -> Option<String> {
-    let rest = challenge.strip_prefix("Bearer")?.trim_start();
-    let mut chars = rest.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
-            chars.next();
-        }
-        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=')).collect();
-        if key.is_empty() {
-            return None;
-        }
-        chars.next();
-        let value = if chars.peek() == Some(&'"') {
-            chars.next();
-            let mut value = String::new();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '"' => break,
-                    c => value.push(c),
-                }
-            }
-            value
-        } else {
-            std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect()
-        };
-        if key.trim().eq_ignore_ascii_case(name) {
-            return Some(value);
-        }
-    }
+    bearer_auth::bearer_challenge_params(challenge)?
+        .into_iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
 }

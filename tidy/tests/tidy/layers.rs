@@ -65,7 +65,14 @@ pub const FAKE_AUTH0_LAYERS: &[Layer] = &[
     },
     Layer {
         name: "app",
-        paths: &["lib.rs", "main.rs", "app.rs", "config.rs", "tls.rs"],
+        paths: &[
+            "lib.rs",
+            "main.rs",
+            "app.rs",
+            "config.rs",
+            "tls.rs",
+            "fuzzing.rs",
+        ],
         forbidden_crates: &[],
     },
 ];

@@ -121,6 +121,22 @@ async fn rpc(
     Ok((status, id, message))
 }
 
+/// `tools/call` of `tool` (no arguments) in `session`: the HTTP status and the JSON-RPC
+/// response (`null` when there is none).
+async fn call_tool(
+    http: &reqwest::Client,
+    endpoint: &Url,
+    token: &str,
+    session: &str,
+    id: u64,
+    tool: &str,
+) -> anyhow::Result<(u16, Value)> {
+    let call = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                       "params": { "name": tool, "arguments": {} } });
+    let (status, _, reply) = rpc(http, endpoint, token, Some(session), call).await?;
+    Ok((status, reply.unwrap_or_default()))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_behind_a_round_robin_balancer_keep_sessions_across_replicas()
 -> anyhow::Result<()> {
@@ -233,16 +249,7 @@ async fn three_replicas_behind_a_round_robin_balancer_keep_sessions_across_repli
     );
     // Several calls, so both remaining replicas serve the session.
     for id in 2..8 {
-        let (status, _, reply) = rpc(
-            &http,
-            &endpoint,
-            &token,
-            Some(&session),
-            json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
-                    "params": { "name": "whoami", "arguments": {} } }),
-        )
-        .await?;
-        let reply = reply.unwrap_or_default();
+        let (status, reply) = call_tool(&http, &endpoint, &token, &session, id, "whoami").await?;
         if status != 200 || reply.get("result").is_none() {
             bail!(
                 "call {id} after killing {killed_url}: {status} {reply}; {}",
@@ -263,16 +270,7 @@ async fn three_replicas_behind_a_round_robin_balancer_keep_sessions_across_repli
     // token at the IdP, shared through Redis.
     let exchanges_before = exchanges_at_the_idp(&http, &stack).await?;
     for id in 8..12 {
-        let (status, _, reply) = rpc(
-            &http,
-            &endpoint,
-            &token,
-            Some(&session),
-            json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
-                    "params": { "name": "greet", "arguments": {} } }),
-        )
-        .await?;
-        let reply = reply.unwrap_or_default();
+        let (status, reply) = call_tool(&http, &endpoint, &token, &session, id, "greet").await?;
         ensure!(
             status == 200 && reply["result"]["isError"] != true,
             "greet {id}: {status} {reply}"

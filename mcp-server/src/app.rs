@@ -17,6 +17,9 @@ use crate::metrics::Metrics;
 use crate::router::{self, Parts};
 use crate::shared_state::{SharedState, SharedStateSettings};
 
+/// How often the metrics registry drains its histograms' samples when nobody scrapes it.
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The flags that choose the listen address, named when it cannot be bound.
 const LISTEN_SETTING: &str = "--port / PORT (and --host / MCP_BIND_HOST)";
 
@@ -82,6 +85,7 @@ impl App {
             issuer_http.clone(),
         );
         let metrics = Metrics::new();
+        metrics.spawn_upkeep(METRICS_UPKEEP_INTERVAL);
         let shared_state = config
             .redis_url
             .clone()

@@ -137,6 +137,25 @@ impl Metrics {
         }
     }
 
+    /// Drains the histograms' recorded samples into their buckets every `every`, until the
+    /// last clone of this registry is dropped. The recorder keeps each sample until an
+    /// upkeep (rendering `/metrics` runs one), so a server nobody scrapes would otherwise
+    /// grow by every upstream call it makes. Must be called inside a tokio runtime.
+    pub(crate) fn spawn_upkeep(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let recorder = Arc::downgrade(&self.recorder);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(recorder) = recorder.upgrade() else {
+                    return;
+                };
+                recorder.handle().run_upkeep();
+            }
+        })
+    }
+
     /// The Prometheus text exposition of everything recorded so far.
     pub fn render(&self) -> String {
         self.handle.run_upkeep();
@@ -265,5 +284,26 @@ mod tests {
             b_text.contains("mcp_upstream_request_duration_seconds_bucket"),
             "{b_text}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_upkeep_task_ends_with_the_last_clone_of_its_registry() {
+        let metrics = Metrics::new();
+        let upkeep = metrics.spawn_upkeep(std::time::Duration::from_millis(1));
+        metrics.upstream_latency(0.01, "ok");
+        let scraped = metrics.clone();
+        drop(metrics);
+        assert!(
+            scraped
+                .render()
+                .contains("mcp_upstream_request_duration_seconds_count{outcome=\"ok\"} 1"),
+            "the clone still records"
+        );
+        assert!(!upkeep.is_finished(), "ended while a clone was alive");
+        drop(scraped);
+        tokio::time::timeout(std::time::Duration::from_secs(10), upkeep)
+            .await
+            .expect("the upkeep task ends once the registry is gone")
+            .expect("the upkeep task does not panic");
     }
 }

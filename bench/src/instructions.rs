@@ -1,6 +1,6 @@
 //! `bench --instructions`: how many instructions each service executes per call, counted by
 //! valgrind's callgrind — a figure that does not move with the machine's load or clock
-//! speed, so a regression shows as a changed count (issue 17). Calls/s and CPU µs per call
+//! speed, so a regression shows as a changed count. Calls/s and CPU µs per call
 //! move with whoever else uses the cores; instruction counts do not.
 //!
 //! Each scenario runs twice on the release binaries (`stack::ProcessStack`, each service

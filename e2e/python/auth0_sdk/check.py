@@ -9,7 +9,7 @@ and refuse plain HTTP: this is what `fake-auth0 --tls` is for.
 The fake's CA must be trusted: run with SSL_CERT_FILE (httpx, used by auth0-api-python) and
 REQUESTS_CA_BUNDLE (requests, used by auth0-python) set to its ca.pem; run.sh does that.
 
-Issue 13 adds: verify_access_token for every token dialect (granted tokens of the demo
+It also checks: verify_access_token for every token dialect (granted tokens of the demo
 tenant's APIs, and tokens minted through the control surface in the two dialects no demo API
 uses), get_token_by_exchange_profile (HTTP Basic) against the demo tenant's
 mcp-server-client with the quickstart's exchange scope, and GetToken's refresh grant.

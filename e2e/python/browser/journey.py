@@ -1,4 +1,4 @@
-"""A real browser through fake-auth0's login and consent pages (issue 13).
+"""A real browser through fake-auth0's login and consent pages.
 
 Debian's Chromium, driven by Debian's chromedriver through Selenium, signs in as a person
 would, through a client registered dynamically (RFC 7591), as every MCP client is:

@@ -1,4 +1,4 @@
-//! Several replicas sharing sessions through a real Redis (issue 18): a session opened on
+//! Several replicas sharing sessions through a real Redis: a session opened on
 //! one continues on another and survives a restart of every replica; it never serves
 //! another user; Redis holds nothing usable in clear; while Redis is down no call fails, and
 //! the server reports it and recovers by itself.

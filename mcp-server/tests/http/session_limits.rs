@@ -1,4 +1,4 @@
-//! Bounded sessions (issue 16): one user's loop of `initialize` hits that user's cap with a
+//! Bounded sessions: one user's loop of `initialize` hits that user's cap with a
 //! clear error while other users keep their sessions; the replica's cap; SSE streams end
 //! after their configured lifetime.
 

@@ -7,12 +7,14 @@
 //! so the two are scheduled by the kernel as two processes would be — on the same cores.
 //!
 //! `cargo run --release -p bench -- soak` runs the soak instead (`soak`): the release
-//! binaries under a long steady load, their memory and descriptors sampled over time.
+//! binaries under a long steady load, their memory and descriptors sampled over time;
+//! `-- replicas` measures one and three mcp-server replicas behind a load balancer (`replicas`).
 
 mod cpu;
 mod instructions;
 mod load;
 mod processes;
+mod replicas;
 mod report;
 mod rss;
 mod soak;
@@ -89,6 +91,10 @@ enum Mode {
     /// errors, RSS, open file descriptors and threads of each service over time, into
     /// soak.json, soak.csv and soak.svg.
     Soak(soak::SoakArgs),
+    /// Whole-chain calls/s and latency with 1 and with 3 mcp-server release binaries behind
+    /// haproxy (round-robin, no stickiness) sharing one Redis, and the 3:1 ratio, into
+    /// replicas.json and replicas.md.
+    Replicas(replicas::ReplicasArgs),
 }
 
 /// One row family of the chain table.
@@ -249,8 +255,12 @@ async fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("building the driver runtime")?;
-    if let Some(Mode::Soak(args)) = &cli.mode {
-        let outcome = soak::run(args, &cli.out, &driver).await;
+    let outcome = match &cli.mode {
+        Some(Mode::Soak(args)) => Some(soak::run(args, &cli.out, &driver).await),
+        Some(Mode::Replicas(args)) => Some(replicas::run(args, &cli.out, &driver).await),
+        None => None,
+    };
+    if let Some(outcome) = outcome {
         driver.shutdown_background();
         return outcome;
     }

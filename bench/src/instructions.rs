@@ -137,6 +137,10 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
     which_valgrind()?;
     let work = out.join("callgrind");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    // The wrapper scripts run from each service's own working directory, so they and the
+    // profiles they write are named by absolute paths (`--out` is relative by default).
+    let work =
+        std::fs::canonicalize(&work).with_context(|| format!("resolving {}", work.display()))?;
     let mut counts = Vec::new();
     for scenario in SCENARIOS
         .iter()

@@ -44,7 +44,9 @@ pub struct SoakArgs {
 /// [`RSS_SLACK_MB`], and still count as flat (allocators keep some slack).
 const RSS_GROWTH_FRACTION: f64 = 0.10;
 const RSS_SLACK_MB: f64 = 10.0;
-/// Open descriptors may vary by this many after warm-up (a reconnect, a log file rotation).
+/// Open descriptors may rise by this many above their value at the end of warm-up (a
+/// reconnect, a log file rotation) and still count as flat. Falling is never a leak: pooled
+/// connections that idle out close, and come back when the load needs them.
 const FD_SLACK: usize = 8;
 
 /// One workload of the mix and its share of the clients.
@@ -272,7 +274,7 @@ pub async fn run(
             "sample_s": args.sample_secs,
             "warmup_s": args.warmup_secs,
             "rss_flat": format!("growth after warm-up ≤ {:.0} % and ≤ {RSS_SLACK_MB} MB", RSS_GROWTH_FRACTION * 100.0),
-            "fds_flat": format!("within ±{FD_SLACK} of the value at the end of warm-up"),
+            "fds_flat": format!("at most {FD_SLACK} above the value at the end of warm-up"),
             "machine_cores": std::thread::available_parallelism().map_or(1, usize::from),
         }),
         services,
@@ -350,9 +352,7 @@ fn verdicts(services: &[String], samples: &[Sample], warmup_s: f64) -> Vec<Servi
                 fds_end: fds.last().copied().unwrap_or(0),
                 threads_end: after.last().and_then(|s| s.services[index].threads),
                 rss_flat: !rss.is_empty() && rss_max_mb - rss_warm_mb <= growth_allowed,
-                fds_flat: !fds.is_empty()
-                    && fds_max <= fds_warm + FD_SLACK
-                    && fds_min + FD_SLACK >= fds_warm,
+                fds_flat: !fds.is_empty() && fds_max <= fds_warm + FD_SLACK,
             }
         })
         .collect()
@@ -455,7 +455,7 @@ impl SoakResults {
                 match (v.rss_flat, v.fds_flat) {
                     (true, true) => "yes",
                     (false, true) => "RSS grew",
-                    (true, false) => "fds moved",
+                    (true, false) => "fds grew",
                     (false, false) => "RSS and fds",
                 }
             );
@@ -607,6 +607,14 @@ mod tests {
         ];
         let verdict = &verdicts(&services, &steady, 60.0)[0];
         assert!(verdict.rss_flat && verdict.fds_flat, "{verdict:?}");
+        // Pooled connections idle out and come back: descriptors dip, nothing leaks.
+        let breathing = [
+            sample(60.0, 20.0, 300),
+            sample(300.0, 20.0, 250),
+            sample(600.0, 20.0, 305),
+        ];
+        let verdict = &verdicts(&services, &breathing, 60.0)[0];
+        assert!(verdict.fds_flat, "{verdict:?}");
         // Keeps growing after warm-up: a leak of memory and of descriptors.
         let leaking = [
             sample(60.0, 20.0, 300),

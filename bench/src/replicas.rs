@@ -299,7 +299,7 @@ impl Deployment {
             .timeout(Duration::from_secs(10))
             .build()?;
         for replica in &replicas {
-            wait_shared_state_up(&http, &replica.base_url).await?;
+            stack::readiness::wait_shared_state_up(&http, &replica.base_url, READY_WITHIN).await?;
         }
         wait_balancer_serves(&http, &balancer).await?;
         let (mut tokens, _) = workloads::mint_tokens(&http, &idp.base_url, &audience, 1, 1).await?;
@@ -435,27 +435,6 @@ async fn wait_balancer_serves(http: &reqwest::Client, balancer: &Balancer) -> an
             Instant::now() < deadline,
             "the balancer never served /health: {answer:?}; {}",
             balancer.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Polls a replica's `/ready` until its shared state (Redis) is up.
-async fn wait_shared_state_up(http: &reqwest::Client, replica: &Url) -> anyhow::Result<()> {
-    let deadline = Instant::now() + READY_WITHIN;
-    loop {
-        let body: Value = http
-            .get(replica.join("ready")?)
-            .send()
-            .await?
-            .json()
-            .await?;
-        if body["shared_state"] == "up" {
-            return Ok(());
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "{replica}: shared state never up: {body}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -3,6 +3,8 @@
 //! A service is ready when its probe answers 200: `/health` for fake-auth0, `/ready` for the
 //! two resource servers (200 once they hold the issuer's keys; before that a valid token
 //! would get 503). The loop ends on that answer; its interval only bounds how late it is seen.
+//! A replica sharing state through Redis is fully up once its `/ready` also says
+//! `"shared_state": "up"` ([`wait_shared_state_up`]).
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,28 @@ pub async fn wait_until_ok(
         };
         if Instant::now() >= deadline {
             bail!("{service} did not answer {url} with 200 within {within:?} (last: {last})");
+        }
+        // Polling interval, not synchronisation: the loop ends on the answer.
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Polls an mcp-server replica's `/ready` until its JSON says `"shared_state": "up"` (its
+/// Redis answers); after `within`, the error names the replica and the last answer.
+pub async fn wait_shared_state_up(
+    http: &reqwest::Client,
+    replica: &Url,
+    within: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    let ready = replica.join("ready")?;
+    loop {
+        let body: serde_json::Value = http.get(ready.clone()).send().await?.json().await?;
+        if body["shared_state"] == "up" {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("{replica}: shared state not up within {within:?} (last: {body})");
         }
         // Polling interval, not synchronisation: the loop ends on the answer.
         tokio::time::sleep(POLL_INTERVAL).await;

@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use e2e::python::run_journey;
@@ -62,27 +62,6 @@ async fn exchanges_at_the_idp(http: &reqwest::Client, stack: &TestStack) -> anyh
     stats["token_exchanges"]
         .as_u64()
         .context("/_control/stats has no token_exchanges")
-}
-
-/// Polls a replica's `/ready` until its shared state is up.
-async fn wait_shared_state_up(http: &reqwest::Client, replica: &Url) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let body: Value = http
-            .get(replica.join("ready")?)
-            .send()
-            .await?
-            .json()
-            .await?;
-        if body["shared_state"] == "up" {
-            return Ok(());
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "{replica}: shared state never up: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// One JSON-RPC message in session `session` (none for `initialize`) through `endpoint`;
@@ -196,7 +175,8 @@ async fn three_replicas_behind_a_round_robin_balancer_keep_sessions_across_repli
         .timeout(Duration::from_secs(30))
         .build()?;
     for replica in &replicas {
-        wait_shared_state_up(&http, &replica.base_url).await?;
+        stack::readiness::wait_shared_state_up(&http, &replica.base_url, Duration::from_secs(30))
+            .await?;
     }
     let endpoint = balancer.mcp_endpoint();
 

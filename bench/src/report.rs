@@ -378,6 +378,7 @@ impl Results {
     }
 }
 
-fn plot_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
+/// A plotters error as this crate's error, for every plot the bench draws.
+pub(crate) fn plot_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
     anyhow::anyhow!("drawing the plot: {error:?}")
 }

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::load::{LiveCounts, Measured, Shape, Workload};
 use crate::processes;
+use crate::report::plot_error;
 use crate::workloads::{self, Era};
 
 /// `soak`'s options.
@@ -566,10 +567,6 @@ impl SoakResults {
         root.present().map_err(plot_error)?;
         Ok(())
     }
-}
-
-fn plot_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
-    anyhow::anyhow!("drawing the plot: {error:?}")
 }
 
 #[cfg(test)]

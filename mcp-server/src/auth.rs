@@ -359,12 +359,7 @@ fn headers_rule_out_step_up(headers: &HeaderMap, token: &VerifiedToken) -> bool 
         Some(method) if method != "tools/call" => true,
         Some(_) => one(MCP_NAME)
             .and_then(ToolName::from_name)
-            .is_some_and(|tool| {
-                !matches!(
-                    Refusal::of(tool, tool.access_for(token)),
-                    Some(Refusal::StepUp(_))
-                )
-            }),
+            .is_some_and(|tool| !tool.needs_step_up(token)),
     }
 }
 
@@ -547,7 +542,11 @@ impl Gate {
         };
 
         let sessionless = era::is_sessionless(version.as_deref());
+        // The body is parsed for the step-up check only when a step-up could follow: not
+        // for a token that every tool accepts (or that no step-up can help), nor when the
+        // headers of a 2026-07-28 request already rule it out.
         if let Some(bytes) = &body
+            && !ToolName::none_needs_step_up(&caller.token)
             && !(sessionless && headers_rule_out_step_up(&parts.headers, &caller.token))
             && let Some((refusal, id)) = step_up_needed(bytes, &caller.token)
         {
@@ -738,6 +737,36 @@ mod tests {
             (MCP_METHOD, "tools/list"),
             (MCP_METHOD, "tools/call")
         ]));
+    }
+
+    #[test]
+    fn the_body_peek_is_skipped_only_for_tokens_no_tool_steps_up() {
+        let all = ["tool:whoami", "tool:greet"];
+        let tokens = [
+            (token(&all, &all), true),
+            // No step-up can help a user without the permissions.
+            (token(&[], &[]), true),
+            (token(&["tool:whoami"], &["tool:whoami"]), true),
+            // A permission the token's scope lacks: a step-up can follow.
+            (token(&["tool:whoami"], &all), false),
+            (token(&[], &["tool:greet"]), false),
+        ];
+        for (token, skipped) in tokens {
+            assert_eq!(
+                ToolName::none_needs_step_up(&token),
+                skipped,
+                "{:?}",
+                token.scopes
+            );
+            if skipped {
+                for name in ["get_current_time", "whoami", "greet", r"gr\u0065et"] {
+                    let body = call(name);
+                    assert_eq!(step_up_needed(body.as_bytes(), &token), None, "{name}");
+                    let batch = format!("[{body}]");
+                    assert_eq!(step_up_needed(batch.as_bytes(), &token), None, "{name}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -62,6 +62,21 @@ impl ToolName {
             .map_or(Access::Granted, |p| token.access(p))
     }
 
+    /// True when a call of this tool with `token` would be refused with a step-up (HTTP 403
+    /// `insufficient_scope`): its permission is missing from the token's `scope`, and the
+    /// user has it or may consent to it.
+    pub(crate) fn needs_step_up(self, token: &VerifiedToken) -> bool {
+        matches!(
+            Refusal::of(self, self.access_for(token)),
+            Some(Refusal::StepUp(_))
+        )
+    }
+
+    /// True when no tool of this server needs a step-up for `token`.
+    pub(crate) fn none_needs_step_up(token: &VerifiedToken) -> bool {
+        !Self::ALL.into_iter().any(|tool| tool.needs_step_up(token))
+    }
+
     /// True when `tools/list` shows this tool to `token`'s user: it can be called now, or
     /// after the user consents to its permission (which `permissions` says the user has).
     pub(crate) fn listed_for(self, token: &VerifiedToken) -> bool {

@@ -193,6 +193,31 @@ pub struct Shape {
     pub duration: Duration,
 }
 
+/// A service running as its own process, whose CPU a point reads at the edges of its
+/// measured window (the figure an in-process stack cannot split by service).
+#[derive(Debug, Clone)]
+pub struct WatchedProcess {
+    /// The service's name in the report.
+    pub service: String,
+    /// Its process id.
+    pub pid: u32,
+}
+
+impl WatchedProcess {
+    fn cpu_s(&self) -> f64 {
+        cpu::process_cpu_s(&format!("/proc/{}/stat", self.pid)).unwrap_or(0.0)
+    }
+}
+
+/// One watched process's CPU time per call of a point.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessCpu {
+    /// The service.
+    pub service: String,
+    /// Its CPU time (utime + stime, every thread) over the measured window ÷ calls, µs.
+    pub cpu_us_per_call: f64,
+}
+
 /// The figures of one point.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measured {
@@ -224,6 +249,19 @@ pub struct Measured {
     pub driver_cpu_us_per_call: f64,
     /// CPU seconds used per second of the window, all threads (the machine has `cores`).
     pub cpu_busy: f64,
+    /// Each watched process's CPU per call, in the order they were given (none in process).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub processes_cpu: Vec<ProcessCpu>,
+}
+
+impl Measured {
+    /// The CPU per call of the watched process named `service`, µs.
+    pub fn process_cpu_us(&self, service: &str) -> Option<f64> {
+        self.processes_cpu
+            .iter()
+            .find(|p| p.service == service)
+            .map(|p| p.cpu_us_per_call)
+    }
 }
 
 struct ClientOutcome {
@@ -234,8 +272,15 @@ struct ClientOutcome {
     pool_exhausted: bool,
 }
 
-/// Runs one point: `shape.concurrency` clients against `addr` for warmup + duration.
-pub async fn run(addr: SocketAddr, workload: &Workload, shape: Shape) -> anyhow::Result<Measured> {
+/// Runs one point: `shape.concurrency` clients against `addr` for warmup + duration; the CPU
+/// of this process's threads and of each `watched` process is read when the measured window
+/// opens and when it closes.
+pub async fn run(
+    addr: SocketAddr,
+    workload: &Workload,
+    shape: Shape,
+    watched: &[WatchedProcess],
+) -> anyhow::Result<Measured> {
     let workload = Arc::new(workload.clone());
     let host = HeaderValue::from_str(&addr.to_string()).context("host header")?;
 
@@ -253,11 +298,25 @@ pub async fn run(addr: SocketAddr, workload: &Workload, shape: Shape) -> anyhow:
     let start = Instant::now();
     let measure_from = start + shape.warmup;
     let until = measure_from + shape.duration;
+    let watched = watched.to_vec();
     let sampler = tokio::spawn(async move {
+        let processes_cpu_s = || {
+            watched
+                .iter()
+                .map(WatchedProcess::cpu_s)
+                .collect::<Vec<_>>()
+        };
         tokio::time::sleep_until(measure_from.into()).await;
         let before = cpu::sample(cpu::DRIVER_THREAD);
+        let processes_before = processes_cpu_s();
         tokio::time::sleep_until(until.into()).await;
-        cpu::sample(cpu::DRIVER_THREAD).since(before)
+        let used = cpu::sample(cpu::DRIVER_THREAD).since(before);
+        let processes_used: Vec<(String, f64)> = watched
+            .iter()
+            .zip(processes_cpu_s().into_iter().zip(processes_before))
+            .map(|(process, (after, before))| (process.service.clone(), (after - before).max(0.0)))
+            .collect();
+        (used, processes_used)
     });
     let mut tasks = Vec::with_capacity(shape.concurrency);
     for (index, (sender, session)) in connections.into_iter().enumerate() {
@@ -302,8 +361,15 @@ pub async fn run(addr: SocketAddr, workload: &Workload, shape: Shape) -> anyhow:
     };
     let window_s = window.as_secs_f64().max(1e-9);
     let ms = |micros: u64| micros as f64 / 1000.0;
-    let used = sampler.await.context("the CPU sampler panicked")?;
+    let (used, processes_used) = sampler.await.context("the CPU sampler panicked")?;
     let per_call = |seconds: f64| seconds * 1e6 / (histogram.len().max(1) as f64);
+    let processes_cpu = processes_used
+        .into_iter()
+        .map(|(service, seconds)| ProcessCpu {
+            service,
+            cpu_us_per_call: per_call(seconds),
+        })
+        .collect();
     Ok(Measured {
         concurrency: shape.concurrency,
         calls: histogram.len(),
@@ -319,6 +385,7 @@ pub async fn run(addr: SocketAddr, workload: &Workload, shape: Shape) -> anyhow:
         services_cpu_us_per_call: per_call(used.services_s),
         driver_cpu_us_per_call: per_call(used.driver_s),
         cpu_busy: (used.services_s + used.driver_s) / shape.duration.as_secs_f64(),
+        processes_cpu,
     })
 }
 

@@ -1,10 +1,12 @@
 //! `cargo run --release -p bench`: throughput, latency and memory of the whole MCP chain over
 //! real HTTP, next to the floor of a no-op endpoint measured by the same driver in the same
-//! run (issue 7). See BENCHMARKS.md for what each figure means and what bounds it.
+//! run. See BENCHMARKS.md for what each figure means and what bounds it.
 //!
 //! The stack (fake-auth0, upstream-api, mcp-server: `stack::TestStack`) and the no-op floor
 //! server run on this process's main Tokio runtime; the load driver runs on a second runtime,
 //! so the two are scheduled by the kernel as two processes would be — on the same cores.
+//! Then the release binaries run as processes, for what one process cannot split: each
+//! service's own CPU per call, its readiness and its memory.
 //!
 //! `cargo run --release -p bench -- soak` runs the soak instead (`soak`): the release
 //! binaries under a long steady load, their memory and descriptors sampled over time;
@@ -31,7 +33,7 @@ use mcp_server::exchange::ExchangeMode;
 use serde_json::json;
 use stack::{DemoUser, TestStack};
 
-use crate::load::{Measured, Shape, TokenPool, Workload};
+use crate::load::{Measured, Shape, TokenPool, WatchedProcess, Workload};
 use crate::report::{Machine, Point, ProcessPhase, Results, TargetCheck};
 use crate::workloads::Era;
 
@@ -66,6 +68,10 @@ struct Cli {
     /// Skip the phase that runs the release binaries as processes.
     #[arg(long, env = "BENCH_SKIP_PROCESSES")]
     skip_processes: bool,
+    /// Concurrent clients of the process phase's per-service CPU points (also the level
+    /// whose in-process floor they are compared with).
+    #[arg(long, env = "BENCH_PER_SERVICE_CLIENTS", default_value_t = 64)]
+    per_service_clients: usize,
     /// Only the chain scenarios whose name contains this text (for profiling one path);
     /// the floor always runs.
     #[arg(long, env = "BENCH_ONLY")]
@@ -191,7 +197,56 @@ impl Bench {
         }
     }
 
-    /// Runs one point on the driver runtime, with the in-process RSS around it.
+    /// Whether `--only` leaves `scenario` in.
+    fn selected(&self, scenario: &Scenario) -> bool {
+        let label = format!("{} [{}]", scenario.name, era_name(scenario.era));
+        self.cli
+            .only
+            .as_ref()
+            .is_none_or(|only| label.contains(only.as_str()))
+    }
+
+    /// The requests of `scenario`: the admin's token on every call, or for a cache-miss
+    /// scenario a pool of fresh subject tokens minted now at `idp_url` for `audience` (the
+    /// minting rate goes into `grant_rates`).
+    #[allow(clippy::too_many_arguments)]
+    async fn scenario_workload(
+        &self,
+        scenario: &Scenario,
+        mint_http: &reqwest::Client,
+        idp_url: &url::Url,
+        audience: &str,
+        admin: &str,
+        concurrency: usize,
+        grant_rates: &mut Vec<f64>,
+    ) -> anyhow::Result<(Workload, Option<Arc<TokenPool>>)> {
+        let arguments = json!({ "name": "bench" });
+        if !scenario.fresh_tokens {
+            let workload =
+                workloads::tool_call(scenario.era, scenario.tool, &arguments, Some(admin), None)?;
+            return Ok((workload, None));
+        }
+        let count = if concurrency == 1 {
+            self.cli.miss_tokens / 2
+        } else {
+            self.cli.miss_tokens
+        };
+        let (tokens, rate) =
+            workloads::mint_tokens(mint_http, idp_url, audience, count, 32).await?;
+        grant_rates.push(rate);
+        let pool = Arc::new(TokenPool::new(&tokens)?);
+        let workload = workloads::tool_call(
+            scenario.era,
+            scenario.tool,
+            &arguments,
+            None,
+            Some(Arc::clone(&pool)),
+        )?;
+        Ok((workload, Some(pool)))
+    }
+
+    /// Runs one point on the driver runtime, with the in-process RSS around it and the CPU of
+    /// each `watched` process over its measured window.
     async fn point(
         &self,
         scenario: &str,
@@ -199,22 +254,38 @@ impl Bench {
         addr: SocketAddr,
         workload: Workload,
         concurrency: usize,
+        watched: &[WatchedProcess],
     ) -> anyhow::Result<Point> {
         let shape = self.shape(concurrency);
         let rss_before_mb = rss::rss_mb();
+        let watched = watched.to_vec();
         let measured: Measured = self
             .driver
-            .spawn(async move { load::run(addr, &workload, shape).await })
+            .spawn(async move { load::run(addr, &workload, shape, &watched).await })
             .await
             .context("the driver task panicked")?
             .with_context(|| format!("{scenario} [{era}] at {concurrency} clients"))?;
         let rss_after_mb = rss::rss_mb();
+        // In process the services' CPU is this process's other threads; with watched
+        // processes it is theirs, one figure each.
+        let server_cpu = if measured.processes_cpu.is_empty() {
+            format!(
+                "server CPU {:>6.1} µs/call",
+                measured.services_cpu_us_per_call
+            )
+        } else {
+            measured
+                .processes_cpu
+                .iter()
+                .map(|p| format!("{} {:.1} µs/call", p.service, p.cpu_us_per_call))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
         eprintln!(
-            "  {scenario:<22} {era:<9} c={concurrency:<4} {:>9.0} calls/s  p50 {:>7.2} ms  p99 {:>7.2} ms  server CPU {:>6.1} µs/call  errors {}{}",
+            "  {scenario:<22} {era:<9} c={concurrency:<4} {:>9.0} calls/s  p50 {:>7.2} ms  p99 {:>7.2} ms  {server_cpu}  errors {}{}",
             measured.calls_per_s,
             measured.p50_ms,
             measured.p99_ms,
-            measured.services_cpu_us_per_call,
             measured.errors,
             measured
                 .first_error
@@ -330,7 +401,6 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
         .build()?;
     let mut password_grants_per_s = Vec::new();
     let mut chain = Vec::new();
-    let arguments = json!({ "name": "bench" });
     for &concurrency in &bench.cli.concurrency {
         eprintln!("{concurrency} concurrent clients:");
         let floor = bench
@@ -340,18 +410,13 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                 floor_addr,
                 workloads::floor(&admin)?,
                 concurrency,
+                &[],
             )
             .await?;
         let floor_rate = floor.measured.calls_per_s;
         chain.push((0, floor));
         for (index, scenario) in SCENARIOS.iter().enumerate() {
-            let label = format!("{} [{}]", scenario.name, era_name(scenario.era));
-            if bench
-                .cli
-                .only
-                .as_ref()
-                .is_some_and(|only| !label.contains(only.as_str()))
-            {
+            if !bench.selected(scenario) {
                 continue;
             }
             let (target, admin) = if scenario.on_behalf_of {
@@ -359,40 +424,17 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
             } else {
                 (&stack, &admin)
             };
-            let (workload, pool) = if scenario.fresh_tokens {
-                let count = if concurrency == 1 {
-                    bench.cli.miss_tokens / 2
-                } else {
-                    bench.cli.miss_tokens
-                };
-                let (tokens, rate) = workloads::mint_tokens(
+            let (workload, pool) = bench
+                .scenario_workload(
+                    scenario,
                     &mint_http,
                     &target.idp_url,
                     target.mcp_url.as_str(),
-                    count,
-                    32,
+                    admin,
+                    concurrency,
+                    &mut password_grants_per_s,
                 )
                 .await?;
-                password_grants_per_s.push(rate);
-                let pool = Arc::new(TokenPool::new(&tokens)?);
-                let workload = workloads::tool_call(
-                    scenario.era,
-                    scenario.tool,
-                    &arguments,
-                    None,
-                    Some(Arc::clone(&pool)),
-                )?;
-                (workload, Some(pool))
-            } else {
-                let workload = workloads::tool_call(
-                    scenario.era,
-                    scenario.tool,
-                    &arguments,
-                    Some(admin),
-                    None,
-                )?;
-                (workload, None)
-            };
             let mut point = bench
                 .point(
                     scenario.name,
@@ -400,6 +442,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                     workloads::addr_of(&target.mcp_url)?,
                     workload,
                     concurrency,
+                    &[],
                 )
                 .await?;
             point.floor_fraction = Some(point.measured.calls_per_s / floor_rate);
@@ -436,6 +479,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
                     idp_addr,
                     workloads::client_credentials(&management)?,
                     concurrency,
+                    &[],
                 )
                 .await?,
         );
@@ -448,7 +492,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
             let workload = workloads::token_exchange(&admin, &upstream_audience, on_behalf_of)?;
             idp.push(
                 bench
-                    .point(name, "http", idp_addr, workload, concurrency)
+                    .point(name, "http", idp_addr, workload, concurrency, &[])
                     .await?,
             );
         }
@@ -460,7 +504,8 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
     let processes = if bench.cli.skip_processes {
         None
     } else {
-        process_phase(bench).await?
+        let floor: Vec<&Point> = chain.iter().filter(|p| p.scenario == FLOOR).collect();
+        process_phase(bench, &floor).await?
     };
 
     let mut results = Results {
@@ -482,9 +527,12 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
     Ok(results)
 }
 
-/// The release binaries as processes: ready times, idle RSS, RSS after load at the highest
-/// concurrency (stateless greet, then session greet, which keeps one session per client).
-async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
+/// The release binaries as processes: ready times and idle RSS; each service's own CPU per
+/// call in every Custom Token Exchange scenario at `--per-service-clients` (what the
+/// in-process stack, one process for all three, cannot split); and RSS after load at the
+/// highest concurrency (stateless greet, then session greet, which keeps one session per
+/// client). `floor` gives the in-process floor's points for the `× floor` column.
+async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option<ProcessPhase>> {
     let dir = processes::binary_dir()?;
     if !processes::binaries_present(&dir) {
         eprintln!(
@@ -496,6 +544,7 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
     }
     eprintln!("release binaries as processes:");
     let stack = processes::start(&dir).await?;
+    let watched = processes::watched(stack.services());
     let mut services: Vec<processes::ServiceFigures> = stack
         .services()
         .iter()
@@ -506,52 +555,91 @@ async fn process_phase(bench: &Bench) -> anyhow::Result<Option<ProcessPhase>> {
             rss_after_mb: Vec::new(),
         })
         .collect();
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
     let (tokens, _) =
         workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;
     let token = &tokens[0];
     let mcp_addr = workloads::addr_of(&stack.mcp.base_url)?;
+
+    let clients = bench.cli.per_service_clients;
+    eprintln!("  each service's CPU per call, {clients} clients:");
+    let floor_rate = floor
+        .iter()
+        .find(|p| p.measured.concurrency == clients)
+        .map(|p| p.measured.calls_per_s);
+    let mut per_service = Vec::new();
+    let mut grant_rates = Vec::new();
+    for scenario in SCENARIOS
+        .iter()
+        .filter(|s| !s.on_behalf_of && bench.selected(s))
+    {
+        let (workload, _pool) = bench
+            .scenario_workload(
+                scenario,
+                &http,
+                &stack.idp.base_url,
+                contract::MCP_AUDIENCE,
+                token,
+                clients,
+                &mut grant_rates,
+            )
+            .await?;
+        let mut point = bench
+            .point(
+                scenario.name,
+                era_name(scenario.era),
+                mcp_addr,
+                workload,
+                clients,
+                &watched,
+            )
+            .await?;
+        point.floor_fraction = floor_rate.map(|rate| point.measured.calls_per_s / rate);
+        per_service.push(of_processes(point));
+    }
+
     let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);
     let arguments = json!({ "name": "bench" });
     let mut steps = Vec::new();
     for era in [Era::Stateless, Era::Session] {
         let workload = workloads::tool_call(era, "greet", &arguments, Some(token), None)?;
-        let cpu_before: f64 = stack
-            .services()
-            .iter()
-            .filter_map(|s| processes::cpu_s(s))
-            .sum();
-        let mut point = bench
+        let point = bench
             .point(
                 "greet (cache hit)",
                 era_name(era),
                 mcp_addr,
                 workload,
                 concurrency,
+                &watched,
             )
             .await?;
-        let cpu_used = stack
-            .services()
-            .iter()
-            .filter_map(|s| processes::cpu_s(s))
-            .sum::<f64>()
-            - cpu_before;
-        // The services are the children here: their CPU over the whole point (warm-up
-        // included, so scaled to the measured window), and this process's RSS means nothing.
-        let shape = bench.shape(concurrency);
-        let measured_share =
-            shape.duration.as_secs_f64() / (shape.duration + shape.warmup).as_secs_f64();
-        point.measured.services_cpu_us_per_call =
-            cpu_used * measured_share * 1e6 / (point.measured.calls.max(1) as f64);
-        point.rss_before_mb = None;
-        point.rss_after_mb = None;
         for (figures, service) in services.iter_mut().zip(stack.services()) {
             figures.rss_after_mb.push(processes::rss_mb(service));
         }
-        steps.push(point);
+        steps.push(of_processes(point));
     }
     stack.stop().await?;
-    Ok(Some(ProcessPhase { steps, services }))
+    Ok(Some(ProcessPhase {
+        per_service,
+        steps,
+        services,
+    }))
+}
+
+/// A point whose services are child processes: their CPU is the watched processes' (this
+/// process's own non-driver threads are idle), and this process's RSS means nothing.
+fn of_processes(mut point: Point) -> Point {
+    point.measured.services_cpu_us_per_call = point
+        .measured
+        .processes_cpu
+        .iter()
+        .map(|p| p.cpu_us_per_call)
+        .sum();
+    point.rss_before_mb = None;
+    point.rss_after_mb = None;
+    point
 }
 
 fn find<'a>(
@@ -639,6 +727,7 @@ fn targets(results: &Results) -> Vec<TargetCheck> {
         ),
         met: cc.map(|p| 1e6 / p.measured.services_cpu_us_per_call >= 3500.0),
     });
+    checks.extend(per_call_budgets(results));
     let mcp = results
         .processes
         .as_ref()
@@ -682,6 +771,80 @@ fn targets(results: &Results) -> Vec<TargetCheck> {
         met: slowest.map(|s| s.ready_ms <= 300.0),
     });
     checks
+}
+
+/// The per-call CPU budgets of each service and greet's p99, judged on the process phase's
+/// per-service points (one process per service, the driver on the same cores).
+fn per_call_budgets(results: &Results) -> Vec<TargetCheck> {
+    let points = results
+        .processes
+        .as_ref()
+        .map_or(&[][..], |phase| &phase.per_service[..]);
+    let cpu = |scenario: &str, era: &str, service: &str| {
+        points
+            .iter()
+            .find(|p| p.scenario == scenario && p.era == era)
+            .and_then(|p| p.measured.process_cpu_us(service))
+    };
+    let budget = |target: String, measured: Option<f64>, limit: Option<f64>| TargetCheck {
+        target,
+        measured: measured.map_or_else(|| "–".to_owned(), |us| format!("{us:.1} µs")),
+        met: measured.zip(limit).map(|(us, limit)| us <= limit),
+    };
+    let clients = bench_clients(points);
+    let mut checks = Vec::new();
+    for (era, limit) in [("session", 45.0), ("stateless", 35.0)] {
+        checks.push(budget(
+            format!("whoami ≤ {limit} µs of mcp-server CPU per call [{era}], {clients} clients"),
+            cpu("whoami", era, "mcp-server"),
+            Some(limit),
+        ));
+    }
+    for era in ["session", "stateless"] {
+        let whoami = cpu("whoami", era, "mcp-server");
+        checks.push(budget(
+            format!(
+                "greet (cache hit) ≤ whoami + 35 µs of mcp-server CPU per call [{era}] ({} µs)",
+                whoami.map_or_else(|| "–".to_owned(), |us| format!("{:.1}", us + 35.0))
+            ),
+            cpu("greet (cache hit)", era, "mcp-server"),
+            whoami.map(|us| us + 35.0),
+        ));
+        checks.push(budget(
+            format!("upstream-api ≤ 15 µs of CPU per greet (cache hit) [{era}]"),
+            cpu("greet (cache hit)", era, "upstream-api"),
+            Some(15.0),
+        ));
+    }
+    checks.push(budget(
+        "a cache-miss exchange ≤ 300 µs of fake-auth0 CPU (greet (cache miss) [stateless])"
+            .to_owned(),
+        cpu("greet (cache miss)", "stateless", "fake-auth0"),
+        Some(300.0),
+    ));
+    for era in ["stateless", "session"] {
+        let hit = points
+            .iter()
+            .find(|p| p.scenario == "greet (cache hit)" && p.era == era);
+        checks.push(TargetCheck {
+            target: format!(
+                "greet (cache hit) p99 ≤ 10 ms at {clients} clients [{era}], driver on the same cores"
+            ),
+            measured: hit.map_or_else(
+                || "–".to_owned(),
+                |p| format!("{:.2} ms, {} errors", p.measured.p99_ms, p.measured.errors),
+            ),
+            met: hit.map(|p| p.measured.p99_ms <= 10.0 && p.measured.errors == 0),
+        });
+    }
+    checks
+}
+
+/// The clients of the per-service points, for the targets' wording.
+fn bench_clients(points: &[Point]) -> String {
+    points
+        .first()
+        .map_or_else(|| "–".to_owned(), |p| p.measured.concurrency.to_string())
 }
 
 fn report_opt(value: Option<f64>) -> String {

@@ -8,6 +8,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 use stack::process::{ProcessStack, ServiceProcess};
 
+use crate::load::WatchedProcess;
+
 /// Resident memory of a service now, MB (`VmRSS` of `/proc/<pid>/status`).
 pub fn rss_mb(service: &ServiceProcess) -> Option<f64> {
     let pid = service.pid()?;
@@ -27,10 +29,17 @@ pub fn open_fds(service: &ServiceProcess) -> Option<usize> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
-/// CPU seconds a service has used so far (`utime + stime` of `/proc/<pid>/stat`).
-pub fn cpu_s(service: &ServiceProcess) -> Option<f64> {
-    let pid = service.pid()?;
-    crate::cpu::process_cpu_s(&format!("/proc/{pid}/stat"))
+/// The running services among `services`, for a load point to read each one's CPU.
+pub fn watched<'a>(services: impl IntoIterator<Item = &'a ServiceProcess>) -> Vec<WatchedProcess> {
+    services
+        .into_iter()
+        .filter_map(|service| {
+            Some(WatchedProcess {
+                service: service.name().to_owned(),
+                pid: service.pid()?,
+            })
+        })
+        .collect()
 }
 
 /// Figures of one service in the process phase.

@@ -339,19 +339,15 @@ impl Deployment {
         behind_balancer: bool,
         shape: Shape,
     ) -> anyhow::Result<Row> {
-        let cpu_before = self.replicas_cpu_s();
+        let watched = processes::watched(self.replicas.iter());
         let commands_before = commands_processed(&self.redis).await?;
         let measured = driver
-            .spawn(async move { load::run(addr, &workload, shape).await })
+            .spawn(async move { load::run(addr, &workload, shape, &watched).await })
             .await
             .context("the driver task panicked")?
             .with_context(|| format!("{name} against {addr}"))?;
-        let cpu_used = self.replicas_cpu_s() - cpu_before;
         let commands = commands_processed(&self.redis).await? - commands_before;
         let all_calls = measured.calls_per_s * (shape.warmup + shape.duration).as_secs_f64();
-        // Warm-up included in the CPU reading: scaled to the measured window.
-        let measured_share =
-            shape.duration.as_secs_f64() / (shape.duration + shape.warmup).as_secs_f64();
         let replicas = self.replicas.len();
         let path = if behind_balancer {
             format!("{replicas} behind haproxy")
@@ -363,8 +359,11 @@ impl Deployment {
             path,
             replicas,
             behind_balancer,
-            replicas_cpu_us_per_call: cpu_used * measured_share * 1e6
-                / (measured.calls.max(1) as f64),
+            replicas_cpu_us_per_call: measured
+                .processes_cpu
+                .iter()
+                .map(|p| p.cpu_us_per_call)
+                .sum(),
             redis_commands_per_call: commands as f64 / all_calls.max(1.0),
             measured,
         };
@@ -385,11 +384,6 @@ impl Deployment {
                 .unwrap_or_default(),
         );
         Ok(row)
-    }
-
-    /// CPU seconds used so far by every replica.
-    fn replicas_cpu_s(&self) -> f64 {
-        self.replicas.iter().filter_map(processes::cpu_s).sum()
     }
 
     /// Stops the replicas first, then the services they call; Redis and haproxy go when
@@ -535,6 +529,7 @@ mod tests {
                 services_cpu_us_per_call: 0.0,
                 driver_cpu_us_per_call: 0.0,
                 cpu_busy: 0.0,
+                processes_cpu: Vec::new(),
             },
             replicas_cpu_us_per_call: 0.0,
             redis_commands_per_call: 0.0,

@@ -69,7 +69,7 @@ impl Machine {
     }
 }
 
-/// One target of issue 7 and whether this run met it.
+/// One target of the benchmark and whether this run met it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetCheck {
     /// The target as the issue words it.
@@ -80,9 +80,11 @@ pub struct TargetCheck {
     pub met: Option<bool>,
 }
 
-/// The process phase: each binary's readiness and memory.
+/// The process phase: each binary's readiness, memory, and CPU per call.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProcessPhase {
+    /// One point per Custom Token Exchange scenario, with each service's CPU per call.
+    pub per_service: Vec<Point>,
     /// The load steps whose RSS is recorded, in order.
     pub steps: Vec<Point>,
     /// Per service.
@@ -110,7 +112,7 @@ pub struct Results {
     pub password_grants_per_s: Vec<f64>,
     /// The binaries as processes, when built.
     pub processes: Option<ProcessPhase>,
-    /// Issue 7's targets.
+    /// The targets, each judged.
     pub targets: Vec<TargetCheck>,
     /// Wall time of the whole run, s.
     pub total_s: f64,
@@ -175,6 +177,53 @@ fn point_rows(out: &mut String, points: &[Point], cores: usize) {
     }
 }
 
+/// The process phase's per-service table: one CPU column per service, in the order the
+/// points watched them.
+fn per_service_rows(out: &mut String, points: &[Point]) {
+    let Some(first) = points.first() else {
+        return;
+    };
+    let services: Vec<&str> = first
+        .measured
+        .processes_cpu
+        .iter()
+        .map(|p| p.service.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n### Each service's CPU per call (release binaries as processes, {} clients)\n",
+        first.measured.concurrency
+    );
+    out.push_str("| scenario | era | clients | calls/s | × floor | p50 ms | p99 ms | errors |");
+    for service in &services {
+        let _ = write!(out, " {service} µs/call |");
+    }
+    out.push_str(" driver µs/call |\n|---|---|---:|---:|---:|---:|---:|---:|");
+    for _ in &services {
+        out.push_str("---:|");
+    }
+    out.push_str("---:|\n");
+    for point in points {
+        let m = &point.measured;
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.2} | {:.2} | {} |",
+            point.scenario,
+            point.era,
+            m.concurrency,
+            rate(m.calls_per_s),
+            opt(point.floor_fraction, 3),
+            m.p50_ms,
+            m.p99_ms,
+            m.errors,
+        );
+        for service in &services {
+            let _ = write!(out, " {} |", opt(m.process_cpu_us(service), 1));
+        }
+        let _ = writeln!(out, " {:.1} |", m.driver_cpu_us_per_call);
+    }
+}
+
 impl Results {
     /// The markdown report.
     pub fn markdown(&self) -> String {
@@ -197,7 +246,7 @@ impl Results {
             opt(self.in_process_rss_mb.0, 1),
             opt(self.in_process_rss_mb.1, 1),
         );
-        out.push_str("### Targets (issue 7)\n\n| target | measured | |\n|---|---|---|\n");
+        out.push_str("### Targets\n\n| target | measured | |\n|---|---|---|\n");
         for check in &self.targets {
             let verdict = match check.met {
                 Some(true) => "met",
@@ -223,6 +272,7 @@ impl Results {
             );
         }
         if let Some(phase) = &self.processes {
+            per_service_rows(&mut out, &phase.per_service);
             out.push_str(
                 "\n### Release binaries as processes: readiness and each service's RSS\n\n",
             );

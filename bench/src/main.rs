@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Parser;
+use mcp_server::SessionLimits;
 use mcp_server::exchange::ExchangeMode;
 use serde_json::json;
 use stack::{DemoUser, TestStack};
@@ -68,6 +69,10 @@ struct Cli {
     /// Skip the phase that runs the release binaries as processes.
     #[arg(long, env = "BENCH_SKIP_PROCESSES")]
     skip_processes: bool,
+    /// Extra environment of the release binaries in the process phase, `NAME=value`
+    /// (repeatable), e.g. `TOKIO_WORKER_THREADS=1` or `MCP_STATELESS=true`.
+    #[arg(long = "service-env", value_name = "NAME=value", value_parser = parse_env_pair)]
+    service_env: Vec<(String, String)>,
     /// Concurrent clients of the process phase's per-service CPU points (also the level
     /// whose in-process floor they are compared with).
     #[arg(long, env = "BENCH_PER_SERVICE_CLIENTS", default_value_t = 64)]
@@ -197,6 +202,14 @@ impl Bench {
         }
     }
 
+    /// The per-user session cap of the benchmark's servers: every session client is the
+    /// same user (admin@example.com) with a session of its own, and the sessions of one
+    /// point stay open through the next ones (until they idle out), so the cap that keeps
+    /// one user from exhausting a real server (32 by default) becomes the replica's cap.
+    fn sessions_per_user(&self) -> usize {
+        SessionLimits::DEFAULT.max_sessions
+    }
+
     /// Whether `--only` leaves `scenario` in.
     fn selected(&self, scenario: &Scenario) -> bool {
         let label = format!("{} [{}]", scenario.name, era_name(scenario.era));
@@ -304,6 +317,14 @@ impl Bench {
     }
 }
 
+/// `NAME=value`, with a non-empty name.
+fn parse_env_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=value, got {text:?}")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -341,12 +362,28 @@ async fn main() -> anyhow::Result<()> {
         "concurrency": cli.concurrency,
         "miss_tokens_per_point": cli.miss_tokens,
         "driver_threads": cli.driver_threads,
+        "per_service_clients": cli.per_service_clients,
+        "service_env": cli.service_env,
         "stack_runtime_threads": std::thread::available_parallelism().map_or(1, usize::from),
         "driver": "hyper 1 HTTP/1.1 client, one keep-alive connection per client, closed loop",
         "floor": "axum POST /noop via service_kit::serve, same headers and body as a stateless greet",
     });
     let bench = Bench { cli, driver };
-    let mut results = run(&bench, settings).await?;
+    let outcome = report(&bench, settings, started).await;
+    // A runtime may not be dropped inside another one's async context: shut the driver's
+    // down without waiting (its clients have ended, or failed with the error returned).
+    let Bench { driver, .. } = bench;
+    driver.shutdown_background();
+    outcome
+}
+
+/// The load run and its reports.
+async fn report(
+    bench: &Bench,
+    settings: serde_json::Value,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let mut results = run(bench, settings).await?;
     results.total_s = started.elapsed().as_secs_f64();
     results.write(&bench.cli.out)?;
     println!("{}", results.markdown());
@@ -355,16 +392,16 @@ async fn main() -> anyhow::Result<()> {
         bench.cli.out.display(),
         results.total_s
     );
-    // The driver runtime has only finished tasks left; dropping it here is immediate.
-    let Bench { driver, .. } = bench;
-    driver.shutdown_background();
     Ok(())
 }
 
 async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Results> {
     let rss_start = rss::rss_mb();
     let stack_started = Instant::now();
-    let stack = TestStack::start()
+    let sessions_per_user = bench.sessions_per_user();
+    let stack = TestStack::builder()
+        .mcp_config(move |config| config.session_limits.max_sessions_per_user = sessions_per_user)
+        .start()
         .await
         .context("starting the in-process stack")?;
     let in_process_ready_ms = stack_started.elapsed().as_secs_f64() * 1000.0;
@@ -373,7 +410,10 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
 
     // The same stack with the MCP server in On-Behalf-Of mode, for the OBO rows.
     let obo_stack = TestStack::builder()
-        .mcp_config(|config| config.exchange_mode = ExchangeMode::OnBehalfOf)
+        .mcp_config(move |config| {
+            config.exchange_mode = ExchangeMode::OnBehalfOf;
+            config.session_limits.max_sessions_per_user = sessions_per_user;
+        })
         .start()
         .await
         .context("starting the On-Behalf-Of stack")?;
@@ -527,11 +567,11 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
     Ok(results)
 }
 
-/// The release binaries as processes: ready times and idle RSS; each service's own CPU per
-/// call in every Custom Token Exchange scenario at `--per-service-clients` (what the
-/// in-process stack, one process for all three, cannot split); and RSS after load at the
+/// The release binaries as processes: ready times and idle RSS; RSS after load at the
 /// highest concurrency (stateless greet, then session greet, which keeps one session per
-/// client). `floor` gives the in-process floor's points for the `× floor` column.
+/// client); then each service's own CPU per call in every Custom Token Exchange scenario at
+/// `--per-service-clients` (what the in-process stack, one process for all three, cannot
+/// split). `floor` gives the in-process floor's points for the `× floor` column.
 async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option<ProcessPhase>> {
     let dir = processes::binary_dir()?;
     if !processes::binaries_present(&dir) {
@@ -543,7 +583,19 @@ async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option
         return Ok(None);
     }
     eprintln!("release binaries as processes:");
-    let stack = processes::start(&dir).await?;
+    let mut env = vec![(
+        "MCP_MAX_SESSIONS_PER_USER",
+        bench.sessions_per_user().to_string(),
+    )];
+    // The names live as long as the process: the CLI's, leaked once into `&'static str`.
+    env.extend(
+        bench
+            .cli
+            .service_env
+            .iter()
+            .map(|(name, value)| (&*name.clone().leak(), value.clone())),
+    );
+    let stack = processes::start(&dir, &env).await?;
     let watched = processes::watched(stack.services());
     let mut services: Vec<processes::ServiceFigures> = stack
         .services()
@@ -562,6 +614,27 @@ async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option
         workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;
     let token = &tokens[0];
     let mcp_addr = workloads::addr_of(&stack.mcp.base_url)?;
+
+    let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);
+    let arguments = json!({ "name": "bench" });
+    let mut steps = Vec::new();
+    for era in [Era::Stateless, Era::Session] {
+        let workload = workloads::tool_call(era, "greet", &arguments, Some(token), None)?;
+        let point = bench
+            .point(
+                "greet (cache hit)",
+                era_name(era),
+                mcp_addr,
+                workload,
+                concurrency,
+                &watched,
+            )
+            .await?;
+        for (figures, service) in services.iter_mut().zip(stack.services()) {
+            figures.rss_after_mb.push(processes::rss_mb(service));
+        }
+        steps.push(of_processes(point));
+    }
 
     let clients = bench.cli.per_service_clients;
     eprintln!("  each service's CPU per call, {clients} clients:");
@@ -598,27 +671,6 @@ async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option
             .await?;
         point.floor_fraction = floor_rate.map(|rate| point.measured.calls_per_s / rate);
         per_service.push(of_processes(point));
-    }
-
-    let concurrency = bench.cli.concurrency.iter().copied().max().unwrap_or(64);
-    let arguments = json!({ "name": "bench" });
-    let mut steps = Vec::new();
-    for era in [Era::Stateless, Era::Session] {
-        let workload = workloads::tool_call(era, "greet", &arguments, Some(token), None)?;
-        let point = bench
-            .point(
-                "greet (cache hit)",
-                era_name(era),
-                mcp_addr,
-                workload,
-                concurrency,
-                &watched,
-            )
-            .await?;
-        for (figures, service) in services.iter_mut().zip(stack.services()) {
-            figures.rss_after_mb.push(processes::rss_mb(service));
-        }
-        steps.push(of_processes(point));
     }
     stack.stop().await?;
     Ok(Some(ProcessPhase {

@@ -72,18 +72,20 @@ pub fn binaries_present(dir: &Path) -> bool {
 
 /// The stack's own process wiring, on the release binaries in `dir`, logging warnings only
 /// (a log line per request would be part of what is measured), with the demo's exchange as
-/// in the in-process CTE rows (the binary with no subject token type would use OBO).
-pub async fn start(dir: &Path) -> anyhow::Result<ProcessStack> {
+/// in the in-process CTE rows (the binary with no subject token type would use OBO), and
+/// `extra_env` on top.
+pub async fn start(
+    dir: &Path,
+    extra_env: &[(&'static str, String)],
+) -> anyhow::Result<ProcessStack> {
     let dir = dir.to_path_buf();
-    ProcessStack::start_with(
-        move |name| Ok(dir.join(name)),
-        &[
-            ("RUST_LOG", "warn".to_owned()),
-            (
-                "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
-                contract::SUBJECT_TOKEN_TYPE.to_owned(),
-            ),
-        ],
-    )
-    .await
+    let mut env = vec![
+        ("RUST_LOG", "warn".to_owned()),
+        (
+            "MCP_AUTH0_SUBJECT_TOKEN_TYPE",
+            contract::SUBJECT_TOKEN_TYPE.to_owned(),
+        ),
+    ];
+    env.extend(extra_env.iter().cloned());
+    ProcessStack::start_with(move |name| Ok(dir.join(name)), &env).await
 }

@@ -134,7 +134,7 @@ pub async fn run(
          (`cargo build --release -p fake-auth0 -p upstream-api -p mcp-server`)",
         dir.display()
     );
-    let stack = processes::start(&dir).await?;
+    let stack = processes::start(&dir, &[]).await?;
     let http = reqwest::Client::new();
     let (tokens, _) =
         workloads::mint_tokens(&http, &stack.idp.base_url, contract::MCP_AUDIENCE, 1, 1).await?;

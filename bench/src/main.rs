@@ -18,6 +18,7 @@ mod load;
 mod processes;
 mod replicas;
 mod report;
+mod rmcp_floor;
 mod rss;
 mod soak;
 mod workloads;
@@ -180,6 +181,8 @@ const SCENARIOS: [Scenario; 8] = [
 ];
 
 const FLOOR: &str = "floor: no-op POST";
+/// rmcp alone with a constant tool (`rmcp_floor`): what the framework itself costs.
+const RMCP_FLOOR: &str = "floor: rmcp alone";
 
 fn era_name(era: Era) -> &'static str {
     match era {
@@ -419,6 +422,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
         .context("starting the On-Behalf-Of stack")?;
 
     let (floor_addr, stop_floor) = workloads::spawn_floor().await?;
+    let (rmcp_floor_addr, stop_rmcp_floor) = rmcp_floor::spawn().await?;
     let idp_addr = workloads::addr_of(&stack.idp_url)?;
     let admin = stack.token_for(DemoUser::Admin).await?;
     let obo_admin = obo_stack.token_for(DemoUser::Admin).await?;
@@ -455,6 +459,22 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
             .await?;
         let floor_rate = floor.measured.calls_per_s;
         chain.push((0, floor));
+        for era in [Era::Stateless, Era::Session] {
+            let workload =
+                workloads::tool_call(era, rmcp_floor::TOOL, &json!({}), Some(&admin), None)?;
+            let mut point = bench
+                .point(
+                    RMCP_FLOOR,
+                    era_name(era),
+                    rmcp_floor_addr,
+                    workload,
+                    concurrency,
+                    &[],
+                )
+                .await?;
+            point.floor_fraction = Some(point.measured.calls_per_s / floor_rate);
+            chain.push((0, point));
+        }
         for (index, scenario) in SCENARIOS.iter().enumerate() {
             if !bench.selected(scenario) {
                 continue;
@@ -538,6 +558,7 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
         }
     }
     let _ = stop_floor.send(());
+    let _ = stop_rmcp_floor.send(());
     stack.shutdown().await?;
     obo_stack.shutdown().await?;
 

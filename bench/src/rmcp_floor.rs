@@ -17,6 +17,8 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tokio::net::TcpListener;
 
+use crate::workloads::serve_until_stopped;
+
 /// The one tool; the scenarios call it by this name in both eras.
 pub const TOOL: &str = "constant";
 
@@ -62,13 +64,5 @@ pub async fn spawn() -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::Sender
     sessions.session_config.keep_alive = Some(std::time::Duration::from_secs(300));
     let service = StreamableHttpService::new(|| Ok(Constant), Arc::new(sessions), config);
     let router = axum::Router::new().route_service("/mcp", service);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let limits = service_kit::ServerLimits::default();
-        let _ = service_kit::serve(listener, router, limits, async move {
-            let _ = stopped.await;
-        })
-        .await;
-    });
-    Ok((addr, stop))
+    Ok((addr, serve_until_stopped(listener, router)))
 }

@@ -137,6 +137,15 @@ pub async fn spawn_floor() -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::
         "/noop",
         axum::routing::post(|| async { ([(CONTENT_TYPE, "application/json")], REPLY) }),
     );
+    Ok((addr, serve_until_stopped(listener, router)))
+}
+
+/// Serves `router` on `listener` the way the services serve (`service_kit::serve`, default
+/// limits) until the returned sender is used or dropped: the floors' server.
+pub fn serve_until_stopped(
+    listener: TcpListener,
+    router: axum::Router,
+) -> tokio::sync::oneshot::Sender<()> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let limits = service_kit::ServerLimits::default();
@@ -145,7 +154,7 @@ pub async fn spawn_floor() -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::
         })
         .await;
     });
-    Ok((addr, stop))
+    stop
 }
 
 fn form_workload(body: &str, expect: &'static str) -> Workload {

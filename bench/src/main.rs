@@ -79,7 +79,7 @@ struct Cli {
     #[arg(long, env = "BENCH_PER_SERVICE_CLIENTS", default_value_t = 64)]
     per_service_clients: usize,
     /// Only the chain scenarios whose name contains this text (for profiling one path);
-    /// the floor always runs.
+    /// the floors always run.
     #[arg(long, env = "BENCH_ONLY")]
     only: Option<String>,
     /// Skip fake-auth0's token endpoint figures.

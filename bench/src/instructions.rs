@@ -104,6 +104,9 @@ const WARMUP_CALLS: usize = 20;
 /// How long a service under callgrind may take to be ready (fake-auth0 makes two RSA keys).
 const READY_UNDER_VALGRIND: Duration = Duration::from_secs(300);
 
+/// How long `callgrind_control` may take to switch a service's instrumentation on.
+const SWITCH_WITHIN: Duration = Duration::from_secs(60);
+
 /// How long a service under callgrind may take to write its profile after SIGTERM.
 const EXIT_WITHIN: Duration = Duration::from_secs(120);
 
@@ -159,6 +162,13 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
         for ((service, ir_warmup, warmup_profile), (_, ir_total, profile)) in
             short.into_iter().zip(long)
         {
+            // callgrind_control says "OK" whatever vgdb managed: a profile that counted
+            // nothing (or less for more calls) means the switch did not take.
+            anyhow::ensure!(
+                ir_warmup > 0 && ir_total > ir_warmup,
+                "callgrind counted {ir_warmup} instructions for {service}'s warm-up and \
+                 {ir_total} with {calls} more calls: its instrumentation was not switched on"
+            );
             let listing = write_listing(&warmup_profile, &profile, calls, out)?;
             let count = Count {
                 scenario: scenario.name.to_owned(),
@@ -346,10 +356,13 @@ async fn instrument_from_now(service: &ServiceProcess) -> anyhow::Result<()> {
     let pid = service
         .pid()
         .with_context(|| format!("{} is not running", service.name()))?;
-    let output = tokio::process::Command::new("callgrind_control")
+    let switch = tokio::process::Command::new("callgrind_control")
         .args(["--instr=on", &pid.to_string()])
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(SWITCH_WITHIN, switch)
         .await
+        .with_context(|| format!("callgrind_control --instr=on {pid} took over {SWITCH_WITHIN:?}"))?
         .context("running callgrind_control (Debian package `valgrind`)")?;
     let said = String::from_utf8_lossy(&output.stdout);
     anyhow::ensure!(

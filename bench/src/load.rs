@@ -204,8 +204,9 @@ pub struct WatchedProcess {
 }
 
 impl WatchedProcess {
-    fn cpu_s(&self) -> f64 {
-        cpu::process_cpu_s(&format!("/proc/{}/stat", self.pid)).unwrap_or(0.0)
+    /// CPU seconds so far; `None` once the process is gone (or its `stat` unreadable).
+    fn cpu_s(&self) -> Option<f64> {
+        cpu::process_cpu_s(&format!("/proc/{}/stat", self.pid))
     }
 }
 
@@ -311,10 +312,23 @@ pub async fn run(
         let processes_before = processes_cpu_s();
         tokio::time::sleep_until(until.into()).await;
         let used = cpu::sample(cpu::DRIVER_THREAD).since(before);
+        // A process without both readings (it died, or was never there) gets no figure
+        // rather than a wrong one: 0 µs per call would pass every budget.
         let processes_used: Vec<(String, f64)> = watched
             .iter()
             .zip(processes_cpu_s().into_iter().zip(processes_before))
-            .map(|(process, (after, before))| (process.service.clone(), (after - before).max(0.0)))
+            .filter_map(|(process, readings)| match readings {
+                (Some(after), Some(before)) => {
+                    Some((process.service.clone(), (after - before).max(0.0)))
+                }
+                _ => {
+                    eprintln!(
+                        "    no CPU figure for {} (pid {}): /proc/<pid>/stat was not readable at both edges of the window",
+                        process.service, process.pid
+                    );
+                    None
+                }
+            })
             .collect();
         (used, processes_used)
     });

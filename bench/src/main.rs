@@ -71,7 +71,7 @@ struct Cli {
     #[arg(long, env = "BENCH_SKIP_PROCESSES")]
     skip_processes: bool,
     /// Extra environment of the release binaries in the process phase, `NAME=value`
-    /// (repeatable), e.g. `TOKIO_WORKER_THREADS=1` or `MCP_STATELESS=true`.
+    /// (repeatable), e.g. `TOKIO_WORKER_THREADS=1`.
     #[arg(long = "service-env", value_name = "NAME=value", value_parser = parse_env_pair)]
     service_env: Vec<(String, String)>,
     /// Concurrent clients of the process phase's per-service CPU points (also the level
@@ -704,12 +704,10 @@ async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option
 /// A point whose services are child processes: their CPU is the watched processes' (this
 /// process's own non-driver threads are idle), and this process's RSS means nothing.
 fn of_processes(mut point: Point) -> Point {
-    point.measured.services_cpu_us_per_call = point
-        .measured
-        .processes_cpu
-        .iter()
-        .map(|p| p.cpu_us_per_call)
-        .sum();
+    let m = &mut point.measured;
+    m.services_cpu_us_per_call = m.processes_cpu.iter().map(|p| p.cpu_us_per_call).sum();
+    m.cpu_busy =
+        (m.services_cpu_us_per_call + m.driver_cpu_us_per_call) * m.calls as f64 / 1e6 / m.window_s;
     point.rss_before_mb = None;
     point.rss_after_mb = None;
     point

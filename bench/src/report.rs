@@ -281,8 +281,8 @@ impl Results {
             for step in &phase.steps {
                 let _ = write!(
                     out,
-                    " RSS after {} ×{} MB |",
-                    step.scenario, step.measured.concurrency
+                    " RSS after {} [{}] ×{} MB |",
+                    step.scenario, step.era, step.measured.concurrency
                 );
             }
             out.push_str("\n|---|---:|---:|");

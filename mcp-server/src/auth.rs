@@ -750,6 +750,22 @@ mod tests {
             // A permission the token's scope lacks: a step-up can follow.
             (token(&["tool:whoami"], &all), false),
             (token(&[], &["tool:greet"]), false),
+            // No `permissions` claim (Auth0's default dialect): a missing scope may be the
+            // user's, so a step-up can follow.
+            (
+                VerifiedToken {
+                    permissions: None,
+                    ..token(&all, &[])
+                },
+                true,
+            ),
+            (
+                VerifiedToken {
+                    permissions: None,
+                    ..token(&["tool:whoami"], &[])
+                },
+                false,
+            ),
         ];
         for (token, skipped) in tokens {
             assert_eq!(

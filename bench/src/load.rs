@@ -656,6 +656,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_watched_process_has_a_cpu_reading_while_it_lives_and_none_after() {
+        let this = WatchedProcess {
+            service: "bench".to_owned(),
+            pid: std::process::id(),
+        };
+        assert!(this.cpu_s().is_some_and(|seconds| seconds >= 0.0));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = WatchedProcess {
+            service: "true".to_owned(),
+            pid: child.id(),
+        };
+        child.wait().unwrap();
+        assert_eq!(gone.cpu_s(), None, "a reaped process must give no reading");
+    }
+
+    #[test]
     fn a_template_puts_each_request_id_in_its_slot() {
         let template = BodyTemplate::new(r#"{"id":{id},"method":"x"}"#);
         assert_eq!(&template.render(7)[..], br#"{"id":7,"method":"x"}"#);

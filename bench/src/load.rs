@@ -280,7 +280,7 @@ pub async fn run(
     addr: SocketAddr,
     workload: &Workload,
     shape: Shape,
-    watched: &[WatchedProcess],
+    watched: Vec<WatchedProcess>,
 ) -> anyhow::Result<Measured> {
     let workload = Arc::new(workload.clone());
     let host = HeaderValue::from_str(&addr.to_string()).context("host header")?;
@@ -299,7 +299,6 @@ pub async fn run(
     let start = Instant::now();
     let measure_from = start + shape.warmup;
     let until = measure_from + shape.duration;
-    let watched = watched.to_vec();
     let sampler = tokio::spawn(async move {
         let processes_cpu_s = || {
             watched

@@ -181,6 +181,12 @@ const SCENARIOS: [Scenario; 8] = [
 ];
 
 const FLOOR: &str = "floor: no-op POST";
+/// The per-user session cap of the benchmark's servers: every session client is the same
+/// user (admin@example.com) with a session of its own, and the sessions of one point stay
+/// open through the next ones (until they idle out), so the cap that keeps one user from
+/// exhausting a real server (32 by default) becomes the replica's cap.
+const SESSIONS_PER_USER: usize = SessionLimits::DEFAULT.max_sessions;
+
 /// rmcp alone with a constant tool (`rmcp_floor`): what the framework itself costs.
 const RMCP_FLOOR: &str = "floor: rmcp alone";
 
@@ -203,14 +209,6 @@ impl Bench {
             warmup: Duration::from_millis(self.cli.warmup_ms),
             duration: Duration::from_secs_f64(self.cli.duration_secs),
         }
-    }
-
-    /// The per-user session cap of the benchmark's servers: every session client is the
-    /// same user (admin@example.com) with a session of its own, and the sessions of one
-    /// point stay open through the next ones (until they idle out), so the cap that keeps
-    /// one user from exhausting a real server (32 by default) becomes the replica's cap.
-    fn sessions_per_user(&self) -> usize {
-        SessionLimits::DEFAULT.max_sessions
     }
 
     /// Whether `--only` leaves `scenario` in.
@@ -277,7 +275,7 @@ impl Bench {
         let watched = watched.to_vec();
         let measured: Measured = self
             .driver
-            .spawn(async move { load::run(addr, &workload, shape, &watched).await })
+            .spawn(async move { load::run(addr, &workload, shape, watched).await })
             .await
             .context("the driver task panicked")?
             .with_context(|| format!("{scenario} [{era}] at {concurrency} clients"))?;
@@ -401,9 +399,8 @@ async fn report(
 async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Results> {
     let rss_start = rss::rss_mb();
     let stack_started = Instant::now();
-    let sessions_per_user = bench.sessions_per_user();
     let stack = TestStack::builder()
-        .mcp_config(move |config| config.session_limits.max_sessions_per_user = sessions_per_user)
+        .mcp_config(|config| config.session_limits.max_sessions_per_user = SESSIONS_PER_USER)
         .start()
         .await
         .context("starting the in-process stack")?;
@@ -413,9 +410,9 @@ async fn run(bench: &Bench, settings: serde_json::Value) -> anyhow::Result<Resul
 
     // The same stack with the MCP server in On-Behalf-Of mode, for the OBO rows.
     let obo_stack = TestStack::builder()
-        .mcp_config(move |config| {
+        .mcp_config(|config| {
             config.exchange_mode = ExchangeMode::OnBehalfOf;
-            config.session_limits.max_sessions_per_user = sessions_per_user;
+            config.session_limits.max_sessions_per_user = SESSIONS_PER_USER;
         })
         .start()
         .await
@@ -604,10 +601,7 @@ async fn process_phase(bench: &Bench, floor: &[&Point]) -> anyhow::Result<Option
         return Ok(None);
     }
     eprintln!("release binaries as processes:");
-    let mut env = vec![(
-        "MCP_MAX_SESSIONS_PER_USER",
-        bench.sessions_per_user().to_string(),
-    )];
+    let mut env = vec![("MCP_MAX_SESSIONS_PER_USER", SESSIONS_PER_USER.to_string())];
     // The names live as long as the process: the CLI's, leaked once into `&'static str`.
     env.extend(
         bench

@@ -342,7 +342,7 @@ impl Deployment {
         let watched = processes::watched(self.replicas.iter());
         let commands_before = commands_processed(&self.redis).await?;
         let measured = driver
-            .spawn(async move { load::run(addr, &workload, shape, &watched).await })
+            .spawn(async move { load::run(addr, &workload, shape, watched).await })
             .await
             .context("the driver task panicked")?
             .with_context(|| format!("{name} against {addr}"))?;

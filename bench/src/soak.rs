@@ -192,7 +192,9 @@ pub async fn run(
             duration,
         };
         let addr = lane.addr;
-        runs.push(driver.spawn(async move { crate::load::run(addr, &workload, shape, &[]).await }));
+        runs.push(
+            driver.spawn(async move { crate::load::run(addr, &workload, shape, Vec::new()).await }),
+        );
     }
     let live: Vec<Arc<LiveCounts>> = lanes.iter().map(|l| Arc::clone(&l.live)).collect();
     let totals = || -> (u64, u64) {

@@ -10,7 +10,8 @@
 //!
 //! `cargo run --release -p bench -- soak` runs the soak instead (`soak`): the release
 //! binaries under a long steady load, their memory and descriptors sampled over time;
-//! `-- replicas` measures one and three mcp-server replicas behind a load balancer (`replicas`).
+//! `-- replicas` measures one and three mcp-server replicas behind a load balancer (`replicas`);
+//! `-- floors` serves the two floors for an outside load generator (`bench/wrk/`).
 
 mod cpu;
 mod instructions;
@@ -107,6 +108,10 @@ enum Mode {
     /// haproxy (round-robin, no stickiness) sharing one Redis, and the 3:1 ratio, into
     /// replicas.json and replicas.md.
     Replicas(replicas::ReplicasArgs),
+    /// Serves the two floors, the no-op POST (`/noop`) and rmcp alone (`/mcp`, one tool
+    /// named `constant`), on ports of 127.0.0.1 until Ctrl-C, and prints their URLs: for
+    /// measuring them with a load generator of your own (`bench/wrk/run` uses wrk).
+    Floors,
 }
 
 /// One row family of the chain table.
@@ -318,6 +323,19 @@ impl Bench {
     }
 }
 
+/// `bench floors`: the no-op floor and rmcp alone, served as in every run, until Ctrl-C.
+async fn serve_floors() -> anyhow::Result<()> {
+    let (noop, _stop_noop) = workloads::spawn_floor().await?;
+    let (rmcp, _stop_rmcp) = rmcp_floor::spawn().await?;
+    println!("floor: no-op POST  http://{noop}/noop");
+    println!(
+        "floor: rmcp alone  http://{rmcp}/mcp (tool {})",
+        rmcp_floor::TOOL
+    );
+    println!("pid {}; Ctrl-C stops both", std::process::id());
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+}
+
 /// `NAME=value`, with a non-empty name.
 fn parse_env_pair(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -351,6 +369,7 @@ async fn main() -> anyhow::Result<()> {
     let outcome = match &cli.mode {
         Some(Mode::Soak(args)) => Some(soak::run(args, &cli.out, &driver).await),
         Some(Mode::Replicas(args)) => Some(replicas::run(args, &cli.out, &driver).await),
+        Some(Mode::Floors) => Some(serve_floors().await),
         None => None,
     };
     if let Some(outcome) = outcome {

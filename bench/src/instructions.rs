@@ -145,9 +145,11 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
     let work = out.join("callgrind");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     // The wrapper scripts run from each service's own working directory, so they and the
-    // profiles they write are named by absolute paths (`--out` is relative by default).
-    let work =
-        std::fs::canonicalize(&work).with_context(|| format!("resolving {}", work.display()))?;
+    // profiles they write are named by absolute paths (`--out` is relative by default);
+    // the listings are named relative to the same resolved `out` in the report.
+    let out =
+        &std::fs::canonicalize(out).with_context(|| format!("resolving {}", out.display()))?;
+    let work = out.join("callgrind");
     let mut counts = Vec::new();
     for scenario in SCENARIOS
         .iter()

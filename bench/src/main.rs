@@ -360,6 +360,9 @@ async fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if let Some(Mode::Floors) = cli.mode {
+        return serve_floors().await;
+    }
     let driver = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cli.driver_threads.max(1))
         .thread_name(cpu::DRIVER_THREAD)
@@ -369,8 +372,7 @@ async fn main() -> anyhow::Result<()> {
     let outcome = match &cli.mode {
         Some(Mode::Soak(args)) => Some(soak::run(args, &cli.out, &driver).await),
         Some(Mode::Replicas(args)) => Some(replicas::run(args, &cli.out, &driver).await),
-        Some(Mode::Floors) => Some(serve_floors().await),
-        None => None,
+        Some(Mode::Floors) | None => None,
     };
     if let Some(outcome) = outcome {
         driver.shutdown_background();

@@ -6,14 +6,20 @@
 --   ERA      stateless (2026-07-28 headers and _meta, the default) or session (2025-11-25)
 --   TOKEN    a bearer token (none for the floors)
 --   SESSION  the Mcp-Session-Id of an initialized session (session era)
+--   ID_BASE  added to every JSON-RPC id, so that two runs in one session never reuse one
 -- Every request gets its own JSON-RPC id: within one session rmcp matches an answer to its
 -- request by id, so concurrent requests sharing an id would wait on one another.
--- An answer that is not HTTP 200 carrying a JSON-RPC result is counted, and reported.
+-- An answer that is not HTTP 200 carrying a JSON-RPC result, or whose result is a tool error
+-- (`isError: true`), is counted and reported, as the bench's driver counts it.
 
 local tool = os.getenv("TOOL") or "whoami"
 local args = os.getenv("ARGS") or "{}"
 local era = os.getenv("ERA") or "stateless"
 local token = os.getenv("TOKEN")
+local id_base = tonumber(os.getenv("ID_BASE") or "0")
+if era ~= "stateless" and era ~= "session" then
+  error("ERA must be stateless or session, not " .. era)
+end
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -44,7 +50,7 @@ local tail = ',"method":"tools/call","params":' .. params .. '}'
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
-  thread:set("next_id", #threads * 1000000000)
+  thread:set("next_id", id_base + #threads * 1000000000)
 end
 
 function request()
@@ -54,7 +60,8 @@ end
 
 bad = 0
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, '"result"', 1, true) then
+  if status ~= 200 or not string.find(body, '"result"', 1, true)
+      or string.find(body, '"isError":true', 1, true) then
     bad = bad + 1
   end
 end
@@ -64,5 +71,5 @@ function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
     total = total + thread:get("bad")
   end
-  io.stderr:write(string.format("answers that were not a result: %d\n", total))
+  io.stderr:write(string.format("answers that were not a tool result: %d\n", total))
 end

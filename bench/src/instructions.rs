@@ -129,10 +129,30 @@ pub struct Count {
     pub listing: String,
 }
 
+/// The scenarios whose name contains `only` (all without it); none is an error that lists
+/// them, not an empty report.
+fn chosen(only: Option<&str>) -> anyhow::Result<Vec<Scenario>> {
+    let chosen: Vec<_> = SCENARIOS
+        .iter()
+        .filter(|s| only.is_none_or(|only| s.name.contains(only)))
+        .copied()
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<_> = SCENARIOS.iter().map(|s| s.name).collect();
+        bail!(
+            "--only {:?} is in no scenario's name; the scenarios are: {}",
+            only.unwrap_or_default(),
+            names.join("; ")
+        );
+    }
+    Ok(chosen)
+}
+
 /// Runs every scenario (or those whose name contains `only`) with `calls` counted calls;
 /// writes `instructions.json`, `instructions.md` and one listing per service and scenario
 /// under `out`.
 pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result<Vec<Count>> {
+    let scenarios = chosen(only)?;
     let binaries = crate::processes::binary_dir()?;
     if !crate::processes::binaries_present(&binaries) {
         bail!(
@@ -151,10 +171,7 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
         &std::fs::canonicalize(out).with_context(|| format!("resolving {}", out.display()))?;
     let work = out.join("callgrind");
     let mut counts = Vec::new();
-    for scenario in SCENARIOS
-        .iter()
-        .filter(|s| only.is_none_or(|only| s.name.contains(only)))
-    {
+    for scenario in &scenarios {
         let calls = (calls / scenario.calls_divisor).max(1);
         let started = Instant::now();
         // Both runs prepare the same (minting fresh subject tokens is IdP work too).
@@ -500,4 +517,23 @@ fn function_costs(
         *costs.entry(function.to_owned()).or_insert(0) += cost;
     }
     Ok(costs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_picks_scenarios_by_name_and_a_name_in_none_is_refused_with_the_list() {
+        let whoami: Vec<_> = chosen(Some("whoami"))
+            .unwrap()
+            .iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(whoami, ["whoami [session]", "whoami [stateless]"]);
+        assert_eq!(chosen(None).unwrap().len(), SCENARIOS.len());
+        let refusal = chosen(Some("whoami (session)")).unwrap_err().to_string();
+        assert!(refusal.contains("\"whoami (session)\""), "{refusal}");
+        assert!(refusal.contains("whoami [session]"), "{refusal}");
+    }
 }

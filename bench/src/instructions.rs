@@ -162,14 +162,14 @@ pub async fn run(out: &Path, calls: usize, only: Option<&str>) -> anyhow::Result
         );
     }
     which_valgrind()?;
-    let work = out.join("callgrind");
-    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     // The wrapper scripts run from each service's own working directory, so they and the
     // profiles they write are named by absolute paths (`--out` is relative by default);
     // the listings are named relative to the same resolved `out` in the report.
     let out =
         &std::fs::canonicalize(out).with_context(|| format!("resolving {}", out.display()))?;
     let work = out.join("callgrind");
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let mut counts = Vec::new();
     for scenario in &scenarios {
         let calls = (calls / scenario.calls_divisor).max(1);

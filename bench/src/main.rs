@@ -372,7 +372,8 @@ async fn main() -> anyhow::Result<()> {
     let outcome = match &cli.mode {
         Some(Mode::Soak(args)) => Some(soak::run(args, &cli.out, &driver).await),
         Some(Mode::Replicas(args)) => Some(replicas::run(args, &cli.out, &driver).await),
-        Some(Mode::Floors) | None => None,
+        Some(Mode::Floors) => unreachable!("`floors` is served before the driver is built"),
+        None => None,
     };
     if let Some(outcome) = outcome {
         driver.shutdown_background();
